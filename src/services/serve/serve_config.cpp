@@ -1,0 +1,175 @@
+#include "services/serve/serve_config.hpp"
+
+#include <toml++/toml.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace sockit::serve {
+namespace {
+
+constexpr std::string_view kDefault = R"(# sockit serve: built-in configuration (print it with --print-default-config)
+
+[engine]
+threads = 0              # event loops; 0 = one per core
+shutdown_grace = 5       # seconds live sessions get to finish after SIGINT/SIGTERM
+
+# Echo on TCP and UDP (RFC 862). Try: sockit echo 127.0.0.1:7007
+[echo.main]
+tcp = ["127.0.0.1:7007"]
+udp = ["127.0.0.1:7007"]
+unix = []
+mode = "echo"            # echo | upper | hello
+# reply = "Received msg: {msg} from {peer}"   # any other answer, instead of mode
+max_connections = 10000
+max_per_ip = 1000
+idle_timeout = 300       # seconds
+max_message = 65536      # bytes, hello and reply modes
+)";
+
+class Reader {
+ public:
+  Reader(std::string_view source, const toml::table& table, std::string prefix)
+      : source_(source), table_(table), prefix_(std::move(prefix)) {}
+
+  [[noreturn]] void fail(const toml::node* node, std::string_view key, const std::string& what) const {
+    std::string where(source_);
+    if (node) where += ":" + std::to_string(node->source().begin.line);
+    throw std::invalid_argument(where + ": " + prefix_ + std::string(key) + ": " + what);
+  }
+
+  void check_keys(std::initializer_list<std::string_view> known) const {
+    for (const auto& [key, node] : table_) {
+      bool ok = false;
+      for (auto k : known) ok = ok || key.str() == k;
+      if (!ok) fail(&node, key.str(), "unknown key");
+    }
+  }
+
+  template <typename T>
+  void integer(std::string_view key, T& out, std::int64_t min, std::int64_t max) const {
+    const toml::node* node = table_.get(key);
+    if (!node) return;
+    auto value = node->value<std::int64_t>();
+    if (!node->is_integer() || !value) fail(node, key, "expected an integer");
+    if (*value < min || *value > max)
+      fail(node, key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    out = static_cast<T>(*value);
+  }
+
+  void string(std::string_view key, std::string& out) const {
+    const toml::node* node = table_.get(key);
+    if (!node) return;
+    if (!node->is_string()) fail(node, key, "expected a string");
+    out = *node->value<std::string>();
+  }
+
+  void strings(std::string_view key, std::vector<std::string>& out) const {
+    const toml::node* node = table_.get(key);
+    if (!node) return;
+    const auto* array = node->as_array();
+    if (!array) fail(node, key, "expected an array of strings, e.g. [\"127.0.0.1:7007\"]");
+    out.clear();
+    for (const auto& item : *array) {
+      if (!item.is_string()) fail(&item, key, "expected an array of strings");
+      out.push_back(*item.value<std::string>());
+    }
+  }
+
+ private:
+  std::string_view source_;
+  const toml::table& table_;
+  std::string prefix_;
+};
+
+void read_engine(std::string_view source, const toml::table& table, ServeConfig& config) {
+  Reader r(source, table, "engine.");
+  r.check_keys({"threads", "shutdown_grace"});
+  r.integer("threads", config.supervisor.threads, 0, 256);
+  std::int64_t grace = config.supervisor.shutdown_grace.count() / 1000;
+  r.integer("shutdown_grace", grace, 0, 3600);
+  config.supervisor.shutdown_grace = std::chrono::seconds(grace);
+}
+
+echo::EchoConfig read_echo(std::string_view source, const std::string& name, const toml::table& table) {
+  Reader r(source, table, "echo." + name + ".");
+  r.check_keys({"tcp", "udp", "unix", "mode", "reply", "max_connections", "max_per_ip",
+                "idle_timeout", "max_message", "pause_ms", "backlog"});
+  echo::EchoConfig config;
+  config.name = name;
+  r.strings("tcp", config.tcp);
+  r.strings("udp", config.udp);
+  r.strings("unix", config.unix_paths);
+  std::string mode = "echo";
+  r.string("mode", mode);
+  try {
+    config.mode = echo::parse_mode(mode);
+  } catch (const std::invalid_argument& e) {
+    r.fail(table.get("mode"), "mode", e.what());
+  }
+  if (table.contains("reply")) {
+    if (table.contains("mode")) r.fail(table.get("reply"), "reply", "give either mode or reply, not both");
+    r.string("reply", config.reply_template);
+    config.mode = echo::Mode::reply;
+  }
+  r.integer("max_connections", config.max_connections, 0, 1'000'000);
+  r.integer("max_per_ip", config.max_per_ip, 0, 1'000'000);
+  std::int64_t idle = config.idle_timeout.count();
+  r.integer("idle_timeout", idle, 1, 7 * 24 * 3600);
+  config.idle_timeout = std::chrono::seconds(idle);
+  r.integer("max_message", config.max_message, 1, 16 * 1024 * 1024);
+  std::int64_t pause = config.pause.count();
+  r.integer("pause_ms", pause, 1, 10'000);
+  config.pause = std::chrono::milliseconds(pause);
+  r.integer("backlog", config.backlog, 1, 65535);
+  try {
+    echo::validate(config);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string(source) + ": echo." + name + ": " + e.what());
+  }
+  return config;
+}
+
+}  // namespace
+
+std::string_view default_serve_config() { return kDefault; }
+
+ServeConfig parse_serve_config(std::string_view toml_text, std::string_view source_name) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source_name);
+  } catch (const toml::parse_error& e) {
+    throw std::invalid_argument(std::string(source_name) + ":" +
+                                std::to_string(e.source().begin.line) + ": " +
+                                std::string(e.description()));
+  }
+  ServeConfig config;
+  Reader top(source_name, root, "");
+  top.check_keys({"engine", "echo"});
+  if (const auto* node = root.get("engine")) {
+    if (!node->is_table()) top.fail(node, "engine", "expected a table [engine]");
+    read_engine(source_name, *node->as_table(), config);
+  }
+  if (const auto* node = root.get("echo")) {
+    if (!node->is_table()) top.fail(node, "echo", "expected tables [echo.NAME]");
+    for (const auto& [name, instance] : *node->as_table()) {
+      if (!instance.is_table())
+        top.fail(&instance, "echo." + std::string(name.str()), "expected a table [echo.NAME]");
+      config.echo.push_back(read_echo(source_name, std::string(name.str()), *instance.as_table()));
+    }
+  }
+  if (config.echo.empty())
+    throw std::invalid_argument(std::string(source_name) + ": no service configured (add an [echo.NAME] table)");
+  return config;
+}
+
+ServeConfig load_serve_config(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw std::invalid_argument(path + ": cannot read config file");
+  std::stringstream text;
+  text << file.rdbuf();
+  return parse_serve_config(text.str(), path);
+}
+
+}  // namespace sockit::serve

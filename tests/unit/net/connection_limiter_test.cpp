@@ -1,0 +1,37 @@
+#include "net/connection_limiter.hpp"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+using sockit::net::ConnectionLimiter;
+
+TEST(ConnectionLimiter, EnforcesTotalAndPerPeer) {
+  ConnectionLimiter limiter(3, 2);
+  std::vector<ConnectionLimiter::Ticket> held;
+  held.push_back(*limiter.try_admit("10.0.0.1"));
+  held.push_back(*limiter.try_admit("10.0.0.1"));
+  EXPECT_FALSE(limiter.try_admit("10.0.0.1")) << "third from one peer";
+  held.push_back(*limiter.try_admit("10.0.0.2"));
+  EXPECT_FALSE(limiter.try_admit("10.0.0.3")) << "fourth in total";
+  EXPECT_EQ(limiter.active(), 3u);
+}
+
+TEST(ConnectionLimiter, TicketsGiveSlotsBack) {
+  ConnectionLimiter limiter(1, 1);
+  {
+    auto ticket = limiter.try_admit("a");
+    ASSERT_TRUE(ticket);
+    auto moved = std::move(*ticket);  // a moved-from ticket must not release twice
+    EXPECT_FALSE(limiter.try_admit("b"));
+  }
+  EXPECT_EQ(limiter.active(), 0u);
+  EXPECT_TRUE(limiter.try_admit("b"));
+}
+
+TEST(ConnectionLimiter, UnixPeersCountOnlyAgainstTotal) {
+  ConnectionLimiter limiter(0, 1);  // no total limit
+  auto a = limiter.try_admit("");
+  auto b = limiter.try_admit("");
+  EXPECT_TRUE(a && b);
+}

@@ -1,0 +1,65 @@
+#include "services/serve/serve_config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+using sockit::serve::parse_serve_config;
+
+namespace {
+std::string error_of(std::string_view text) {
+  try {
+    parse_serve_config(text, "test.toml");
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "accepted";
+}
+}  // namespace
+
+TEST(ServeConfig, DefaultRunsEchoOnLoopbackTcpAndUdp) {
+  auto config = parse_serve_config(sockit::serve::default_serve_config(), "built-in");
+  ASSERT_EQ(config.echo.size(), 1u);
+  EXPECT_EQ(config.echo[0].name, "main");
+  EXPECT_EQ(config.echo[0].tcp, std::vector<std::string>{"127.0.0.1:7007"});
+  EXPECT_EQ(config.echo[0].udp, std::vector<std::string>{"127.0.0.1:7007"});
+  EXPECT_EQ(config.supervisor.shutdown_grace, std::chrono::seconds(5));
+}
+
+TEST(ServeConfig, SeveralInstancesWithTheirOwnSettings) {
+  auto config = parse_serve_config(R"(
+[echo.plain]
+tcp = ["127.0.0.1:0"]
+[echo.greeter]
+unix = ["/tmp/g.sock"]
+reply = "Hi {msg}"
+idle_timeout = 7
+max_per_ip = 3
+)", "t");
+  ASSERT_EQ(config.echo.size(), 2u);
+  const auto& greeter = config.echo[0].name == "greeter" ? config.echo[0] : config.echo[1];
+  EXPECT_EQ(greeter.mode, sockit::echo::Mode::reply);
+  EXPECT_EQ(greeter.reply_template, "Hi {msg}");
+  EXPECT_EQ(greeter.idle_timeout, std::chrono::seconds(7));
+  EXPECT_EQ(greeter.max_per_ip, 3u);
+}
+
+TEST(ServeConfig, ErrorsNameFileLineAndKey) {
+  auto typo = error_of("[echo.main]\ntcp = [\"127.0.0.1:0\"]\nmdoe = \"upper\"\n");
+  EXPECT_NE(typo.find("test.toml:3: echo.main.mdoe: unknown key"), std::string::npos) << typo;
+  auto type = error_of("[echo.main]\ntcp = \"127.0.0.1:0\"\n");
+  EXPECT_NE(type.find("echo.main.tcp"), std::string::npos) << type;
+  auto range = error_of("[echo.main]\ntcp = [\"h:0\"]\nidle_timeout = 0\n");
+  EXPECT_NE(range.find("idle_timeout: must be between"), std::string::npos) << range;
+  auto syntax = error_of("[echo.main\n");
+  EXPECT_NE(syntax.find("test.toml:1"), std::string::npos) << syntax;
+  EXPECT_NE(error_of("[echo.main]\ntcp = [\"h:99999\"]\n").find("99999"), std::string::npos);
+  EXPECT_NE(error_of("").find("no service"), std::string::npos);
+  EXPECT_NE(error_of("[echo.m]\ntcp=[\"h:1\"]\nmode=\"upper\"\nreply=\"x\"\n").find("not both"),
+            std::string::npos);
+}
+
+TEST(ServeConfig, ErrorsAreOneLine) {
+  for (auto text : {"[echo.main\n", "[echo.main]\nmdoe=1\n", "x = 1\n"})
+    EXPECT_EQ(error_of(text).find('\n'), std::string::npos) << error_of(text);
+}
