@@ -18,6 +18,7 @@ Engine::Engine(unsigned threads) {
 Engine::~Engine() {
   // Contexts die in creation order: a pending hand-off accept on context 0
   // owns a socket of another context, which must still exist when it goes.
+  guards_.clear();  // a guard must not outlive its context
   for (auto& context : contexts_) context.reset();
 }
 

@@ -147,7 +147,18 @@ std::shared_ptr<StreamListener> StreamListener::bind(Engine& engine, const Endpo
 
   auto address = resolve_host(engine.context(0), endpoint);
   asio::ip::tcp::endpoint tcp_at(address, endpoint.port);
-  // Port 0: the first bind picks the port, every other loop joins it.
+  if (engine.size() > 1) {
+    // SO_REUSEPORT would let us join a port another server already holds
+    // with SO_REUSEPORT (a second sockit, say) and silently share its
+    // traffic. A plain bind first proves the port free (and picks it for
+    // port 0); the per-loop acceptors then take it over.
+    asio::ip::tcp::acceptor probe(engine.context(0));
+    probe.open(tcp_at.protocol(), ec);
+    if (!ec) probe.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) probe.bind(tcp_at, ec);
+    if (ec) throw StartupError(explain_bind_error(endpoint, ec));
+    tcp_at.port(probe.local_endpoint().port());
+  }
   for (unsigned i = 0; i < engine.size(); ++i) {
     StreamEndpoint at(tcp_at.data(), tcp_at.size(), IPPROTO_TCP);
     listener->acceptors_.push_back(open_acceptor(engine.context(i), at, engine.size() > 1));
@@ -237,8 +248,9 @@ UdpSocket bind_udp(Engine& engine, const Endpoint& endpoint, Endpoint& bound) {
   asio::ip::udp::endpoint at(address, endpoint.port);
   UdpSocket socket(engine.context(0));
   error_code ec;
+  // No SO_REUSEADDR: on UDP it would let a second server bind the same port
+  // and steal datagrams, and UDP has no TIME_WAIT to work around.
   socket.open(at.protocol(), ec);
-  if (!ec) socket.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) socket.bind(at, ec);
   if (ec) throw StartupError(explain_bind_error(endpoint, ec));
   bound = endpoint;
