@@ -12,6 +12,7 @@ void MessageSplitter::compact() {
 }
 
 MessageSplitter::Status MessageSplitter::feed(std::string_view bytes) {
+  if (failed_) return Status::too_long;
   compact();
   buffer_.append(bytes);
   // Invariant: [consumed_, scanned_) holds no '\n', so the current line
@@ -26,7 +27,12 @@ MessageSplitter::Status MessageSplitter::feed(std::string_view bytes) {
     if (newline != std::string::npos && length > 0 && buffer_[end - 1] == '\r') --length;
     // A partial line may still be waiting for the '\n' after its '\r'.
     std::size_t allowed = newline == std::string::npos ? max_message_ + 1 : max_message_;
-    if (length > allowed) return Status::too_long;
+    if (length > allowed) {
+      failed_ = true;
+      buffer_.clear();
+      consumed_ = scanned_ = 0;
+      return Status::too_long;
+    }
     if (newline == std::string::npos) return Status::ok;
     line_start = search_from = newline + 1;
   }

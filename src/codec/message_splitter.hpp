@@ -25,6 +25,8 @@ class MessageSplitter {
   enum class Status { ok, too_long };
 
   // Adds bytes. Views from next() stay valid only until the next feed().
+  // After too_long the splitter stays failed: the stream has no trustworthy
+  // boundary left, so next() and flush() give nothing more.
   Status feed(std::string_view bytes);
   // The next complete line, if any.
   std::optional<Message> next();
@@ -41,6 +43,7 @@ class MessageSplitter {
   std::string buffer_;
   std::size_t consumed_ = 0;  // bytes of buffer_ already returned
   std::size_t scanned_ = 0;   // bytes of buffer_ known to hold no '\n'
+  bool failed_ = false;
 };
 
 }  // namespace sockit::codec

@@ -63,7 +63,8 @@ EndpointParse parse_host_port(std::string_view rest, Transport transport,
     if (!after.starts_with(':'))
       return fail("missing ':port' after ']' in " + quoted(original));
     port_text = after.substr(1);
-    if (host.empty()) return fail("empty IPv6 address in " + quoted(original));
+    if (host.find(':') == std::string_view::npos)
+      return fail("brackets are for IPv6 addresses, not " + quoted(host));
     for (char c : host)
       if (!valid_v6_char(c)) return fail("bad IPv6 address " + quoted(host));
   } else {
@@ -73,8 +74,7 @@ EndpointParse parse_host_port(std::string_view rest, Transport transport,
     host = rest.substr(0, colon);
     port_text = rest.substr(colon + 1);
     if (host.find(':') != std::string_view::npos)
-      return fail("IPv6 address needs brackets: write [" + std::string(host) + "]:" +
-                  std::string(port_text));
+      return fail("IPv6 address needs brackets: write [host]:port, not " + quoted(original));
     if (host.empty()) return fail("missing host in " + quoted(original));
     if (host.size() > kMaxHostName) return fail("host name too long in " + quoted(original));
     for (char c : host)
@@ -112,7 +112,6 @@ std::string Endpoint::to_string() const {
 
 EndpointParse parse_endpoint(std::string_view text, Transport default_transport) {
   if (text.empty()) return fail("empty address (expected host:port or unix:/path)");
-  if (text.starts_with("unix://")) return parse_unix(text.substr(7), text);
   if (text.starts_with("unix:")) return parse_unix(text.substr(5), text);
   if (text.starts_with("tcp://")) return parse_host_port(text.substr(6), Transport::tcp, text);
   if (text.starts_with("udp://")) return parse_host_port(text.substr(6), Transport::udp, text);

@@ -86,3 +86,12 @@ TEST(MessageSplitter, LimitCheckedOnEveryLineOfARead) {
   MessageSplitter splitter(3);
   EXPECT_EQ(splitter.feed("ab\nabcdef\nx\n"), MessageSplitter::Status::too_long);
 }
+
+// Found by fuzz_message_splitter: nothing comes out after too_long.
+TEST(MessageSplitter, StaysFailedAfterTooLong) {
+  MessageSplitter splitter(3);
+  EXPECT_EQ(splitter.feed("ok\ntoolong\n"), MessageSplitter::Status::too_long);
+  EXPECT_FALSE(splitter.next());
+  EXPECT_FALSE(splitter.flush());
+  EXPECT_EQ(splitter.feed("a\n"), MessageSplitter::Status::too_long);
+}

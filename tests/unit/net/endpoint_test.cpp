@@ -42,10 +42,23 @@ TEST(Endpoint, ErrorsNameTheBadPart) {
   EXPECT_NE(parse_endpoint("unix:/" + std::string(200, 'a')).error.find("107"), std::string::npos);
   EXPECT_FALSE(parse_endpoint("").endpoint);
   EXPECT_FALSE(parse_endpoint("[::1]80").endpoint);
+  EXPECT_FALSE(parse_endpoint("[%]:6").endpoint) << "found by fuzz_endpoint";
+  EXPECT_FALSE(parse_endpoint("[]:6").endpoint);
 }
 
 TEST(Endpoint, ErrorsStayOnOneLine) {
   auto parsed = parse_endpoint("bad\nhost:1");
   EXPECT_FALSE(parsed.endpoint);
   EXPECT_EQ(parsed.error.find('\n'), std::string::npos) << parsed.error;
+}
+
+// Found by fuzz_endpoint: a path starting with "//" must survive printing.
+TEST(Endpoint, UnixPathsRoundTrip) {
+  for (auto text : {"//txm.sock", "/tmp/a", "unix:///tmp/a", "./rel.sock"}) {
+    auto first = parse_endpoint(text).endpoint;
+    ASSERT_TRUE(first) << text;
+    auto again = parse_endpoint(first->to_string()).endpoint;
+    ASSERT_TRUE(again) << first->to_string();
+    EXPECT_EQ(*again, *first) << text;
+  }
 }
