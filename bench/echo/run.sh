@@ -21,7 +21,7 @@
 #   IDLE_CONNS=10000   connections for the idle-memory test (0 skips it)
 #   SERVERS="sockit c asio node python"   to run a subset (plus c-1t sockit-1t)
 #   LOADGEN_THREADS=1  threads of the load generator
-#   PERF=1       record `perf record -g` of sockit during the 16 KiB / 100
+#   PERF=1       record `perf record --call-graph dwarf` of sockit during the 16 KiB / 100
 #                connection pingpong into build/bench/perf-sockit.data
 # Results: stdout, and build/bench/echo-results.md (markdown tables).
 set -euo pipefail
@@ -199,7 +199,7 @@ for pi in "${!points[@]}"; do
       s=${ACTIVE[$(( (pi + round + k) % nact ))]}
       perf_pid=""
       if [ "$PERF" = 1 ] && [ "$s" = sockit ] && [ "$mode $block $n" = "pingpong 16384 100" ] && [ "$round" = 0 ]; then
-        perf record -g -o "$OUT/perf-sockit.data" -p "${PID[$s]}" -- sleep "$(awk -v d="$DURATION" -v w="$WARMUP" 'BEGIN{print d + w}')" \
+        perf record --call-graph dwarf,8192 -F 499 -o "$OUT/perf-sockit.data" -p "${PID[$s]}" -- sleep "$(awk -v d="$DURATION" -v w="$WARMUP" 'BEGIN{print d + w}')" \
           >"$TMP/perf.log" 2>&1 &
         perf_pid=$!; EXTRA_PIDS+=("$perf_pid")
       fi
@@ -216,6 +216,8 @@ for pi in "${!points[@]}"; do
   done
 done
 log "matrix done in $(( $(date +%s) - started )) s"
+BUSY_AFTER=$(cpu_busy)  # our servers are idle now: anything busy is someone else
+[ "$BUSY_AFTER" -gt 15 ] && log "WARNING: the machine was ${BUSY_AFTER}% busy right after the matrix: other work skews these figures"
 
 # median over rounds: for pingpong of mibps; for rr the run with median rtps
 median_result() { # pi server -> RESULT line or ERR
@@ -240,7 +242,7 @@ best_of() { # values... -> max (ignores empty)
 MD=$OUT/echo-results.md
 ALLNAMES=("${ALL[@]}")
 {
-  echo "Echo benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r), duration ${DURATION} s per point (warm-up ${WARMUP} s), rounds ${ROUNDS}, load generator threads ${LOADGEN_THREADS}, CPU ${BUSY}% busy before the run."
+  echo "Echo benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r), duration ${DURATION} s per point (warm-up ${WARMUP} s), rounds ${ROUNDS}, load generator threads ${LOADGEN_THREADS}, CPU ${BUSY}% busy before the matrix and ${BUSY_AFTER}% right after it (servers idle)."
   echo
   for which in pingpong rr; do
     if [ $which = pingpong ]; then
