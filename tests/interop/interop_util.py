@@ -363,10 +363,14 @@ def wait_until(pred, timeout, interval=0.05):
     return pred()
 
 
-def assert_one_line_error(stderr, prefix="sockit: ", must_contain=()):
+def assert_one_line_error(stderr, prefix="sockit: ", must_contain=(), allow_logs=False):
+    """stderr is exactly one line `sockit: ...` (with allow_logs, key=value
+    log lines of the server before it are tolerated)."""
     text = stderr.decode(errors="replace") if isinstance(stderr, bytes) else stderr
     assert not is_sanitizer_report(text), f"sanitizer report on stderr:\n{condense(text)}"
     lines = [l for l in text.split("\n") if l.strip()]
+    if allow_logs:
+        lines = [l for l in lines if not l.startswith("ts=")]
     assert len(lines) == 1, f"expected exactly one line on stderr, got {len(lines)}:\n{text}"
     assert lines[0].startswith(prefix), f"stderr line does not start with {prefix!r}: {lines[0]!r}"
     assert text.endswith("\n"), f"stderr line not terminated by a newline: {text!r}"
