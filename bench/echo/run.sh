@@ -151,7 +151,7 @@ run_point() { # name mode block conns -> prints the RESULT fields or ERR
   local name=$1 mode=$2 block=$3 conns=$4 limit res
   limit=$(awk -v d="$DURATION" -v w="$WARMUP" 'BEGIN{printf "%d", d + w + 90}')
   if res=$(timeout "$limit" "$LOADGEN" "$mode" "${ADDR[$name]}" -c "$conns" -b "$block" \
-             -d "$DURATION" -w "$WARMUP" -t "$LOADGEN_THREADS" 2>"$TMP/loadgen.err"); then
+             -d "$DURATION" -w "$WARMUP" -t "$LOADGEN_THREADS" -p "${PID[$name]}" 2>"$TMP/loadgen.err"); then
     echo "$res" | grep '^RESULT' | head -1
   else
     log "$name $mode b=$block n=$conns failed: $(tr '\n' ' ' <"$TMP/loadgen.err")"
@@ -238,6 +238,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a == "" || b == "" || b + 0 == 0) 
 best_of() { # values... -> max (ignores empty)
   printf '%s\n' "$@" | awk 'NF && ($1 > m || m == "") {m = $1} END {print m}'
 }
+least_of() { # values... -> min (ignores empty)
+  printf '%s\n' "$@" | awk 'NF && ($1 < m || m == "") {m = $1} END {print m}'
+}
 
 MD=$OUT/echo-results.md
 ALLNAMES=("${ALL[@]}")
@@ -279,6 +282,30 @@ ALLNAMES=("${ALL[@]}")
     done
     echo
   done
+  echo "Server CPU time (user + system, from /proc/PID/stat) per unit of work: ms per MiB echoed (pingpong), ms per 1000 round trips (rr); lower is better. It moves less than throughput when other work shares the cores:"
+  echo
+  hdr="| point |"; sep="|---|"
+  for s in "${ALLNAMES[@]}"; do hdr+=" $s |"; sep+="---|"; done
+  hdr+=" sockit / least(asio,node,python) | sockit / c |"; sep+="---|---|"
+  echo "$hdr"; echo "$sep"
+  for pi in "${!points[@]}"; do
+    read -r mode block n <<<"${points[$pi]}"
+    key=mibps; cpukey=cpu_ms_per_mib; label="$(( block / 1024 )) KiB, N=$n"
+    [ "$mode" = rr ] && { key=rtps; cpukey=cpu_ms_per_krt; label="64 B, N=$n"; }
+    row="| $label |"
+    declare -A V=()
+    for s in "${ALLNAMES[@]}"; do
+      case " ${ACTIVE[*]} " in *" $s "*) ;; *) row+=" n/a |"; continue ;; esac
+      r=$(median_result "$pi" "$s" "$key")
+      V[$s]=""
+      [ "$r" = ERR ] || V[$s]=$(field "$r" "$cpukey")
+      row+=" ${V[$s]:-error} |"
+    done
+    least=$(least_of "${V[asio]:-}" "${V[node]:-}" "${V[python]:-}")
+    row+=" $(ratio "${V[sockit]:-}" "$least") | $(ratio "${V[sockit]:-}" "${V[c]:-}") |"
+    echo "$row"
+  done
+  echo
 } >"$MD.tmp"
 
 # ---- idle memory: a fresh instance of each server ----
