@@ -14,7 +14,7 @@ std::optional<ConnectionLimiter::Ticket> ConnectionLimiter::try_admit(const std:
     ++count;
   }
   ++total_;
-  return Ticket(this, peer);
+  return Ticket(shared_from_this(), peer);
 }
 
 void ConnectionLimiter::release(const std::string& peer) {

@@ -1,9 +1,11 @@
 // ConnectionLimiter: admission control shared by every loop of a service.
 // A Ticket is held for the life of a connection and gives the slot back when
-// it is destroyed, so no exit path can leak a slot.
+// it is destroyed, so no exit path can leak a slot. Tickets share ownership
+// of the limiter: a session closed at shutdown may outlive its listener.
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -11,7 +13,7 @@
 
 namespace sockit::net {
 
-class ConnectionLimiter {
+class ConnectionLimiter : public std::enable_shared_from_this<ConnectionLimiter> {
  public:
   // 0 means unlimited.
   ConnectionLimiter(std::size_t max_total, std::size_t max_per_peer)
@@ -19,9 +21,7 @@ class ConnectionLimiter {
 
   class Ticket {
    public:
-    Ticket(Ticket&& other) noexcept : owner_(other.owner_), peer_(std::move(other.peer_)) {
-      other.owner_ = nullptr;
-    }
+    Ticket(Ticket&& other) noexcept = default;
     Ticket& operator=(Ticket&&) = delete;
     ~Ticket() {
       if (owner_) owner_->release(peer_);
@@ -29,13 +29,14 @@ class ConnectionLimiter {
 
    private:
     friend class ConnectionLimiter;
-    Ticket(ConnectionLimiter* owner, std::string peer) : owner_(owner), peer_(std::move(peer)) {}
-    ConnectionLimiter* owner_;
+    Ticket(std::shared_ptr<ConnectionLimiter> owner, std::string peer)
+        : owner_(std::move(owner)), peer_(std::move(peer)) {}
+    std::shared_ptr<ConnectionLimiter> owner_;  // empty once moved from
     std::string peer_;
   };
 
   // `peer` is the client's IP address; empty (unix sockets) counts only
-  // against the total.
+  // against the total. The limiter must be owned by a shared_ptr.
   std::optional<Ticket> try_admit(const std::string& peer);
 
   std::size_t active() const;

@@ -259,6 +259,11 @@ awaitable<void> udp_loop(std::shared_ptr<Shared> shared, std::shared_ptr<net::Ud
         else if (message.ends_with('\n')) ending = "\n";
         message.remove_suffix(ending.size());
         reply.clear();
+        if (message.size() > shared->config.max_message) {
+          reply = fmt::format("error: message longer than {} bytes\n", shared->config.max_message);
+          message = reply;
+          break;
+        }
         shared->reply->render(message, net::describe_peer(peer), reply);
         reply += ending;
         message = reply;

@@ -1,5 +1,7 @@
 #include "services/serve/serve_config.hpp"
 
+#include "net/endpoint.hpp"
+
 #include <toml++/toml.h>
 
 #include <fstream>
@@ -65,6 +67,19 @@ class Reader {
     out = *node->value<std::string>();
   }
 
+  // Each address must parse; the error names the key and the entry.
+  void endpoints(std::string_view key, const std::vector<std::string>& texts,
+                 net::Transport transport) const {
+    for (const auto& text : texts) {
+      auto parsed = net::parse_endpoint(
+          transport == net::Transport::unix_stream && !text.starts_with("unix:") ? "unix:" + text : text,
+          transport);
+      if (!parsed.endpoint) fail(table_.get(key), key, parsed.error);
+      if (parsed.endpoint->transport != transport)
+        fail(table_.get(key), key, "'" + text + "' is not a " + std::string(net::transport_name(transport)) + " address");
+    }
+  }
+
   void strings(std::string_view key, std::vector<std::string>& out) const {
     const toml::node* node = table_.get(key);
     if (!node) return;
@@ -101,6 +116,9 @@ echo::EchoConfig read_echo(std::string_view source, const std::string& name, con
   r.strings("tcp", config.tcp);
   r.strings("udp", config.udp);
   r.strings("unix", config.unix_paths);
+  r.endpoints("tcp", config.tcp, net::Transport::tcp);
+  r.endpoints("udp", config.udp, net::Transport::udp);
+  r.endpoints("unix", config.unix_paths, net::Transport::unix_stream);
   std::string mode = "echo";
   r.string("mode", mode);
   try {

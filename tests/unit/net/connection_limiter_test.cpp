@@ -7,7 +7,8 @@
 using sockit::net::ConnectionLimiter;
 
 TEST(ConnectionLimiter, EnforcesTotalAndPerPeer) {
-  ConnectionLimiter limiter(3, 2);
+  auto owner = std::make_shared<ConnectionLimiter>(3, 2);
+  auto& limiter = *owner;
   std::vector<ConnectionLimiter::Ticket> held;
   held.push_back(*limiter.try_admit("10.0.0.1"));
   held.push_back(*limiter.try_admit("10.0.0.1"));
@@ -18,7 +19,8 @@ TEST(ConnectionLimiter, EnforcesTotalAndPerPeer) {
 }
 
 TEST(ConnectionLimiter, TicketsGiveSlotsBack) {
-  ConnectionLimiter limiter(1, 1);
+  auto owner = std::make_shared<ConnectionLimiter>(1, 1);
+  auto& limiter = *owner;
   {
     auto ticket = limiter.try_admit("a");
     ASSERT_TRUE(ticket);
@@ -30,8 +32,19 @@ TEST(ConnectionLimiter, TicketsGiveSlotsBack) {
 }
 
 TEST(ConnectionLimiter, UnixPeersCountOnlyAgainstTotal) {
-  ConnectionLimiter limiter(0, 1);  // no total limit
+  auto owner = std::make_shared<ConnectionLimiter>(0, 1);  // no total limit
+  auto& limiter = *owner;
   auto a = limiter.try_admit("");
   auto b = limiter.try_admit("");
   EXPECT_TRUE(a && b);
+}
+
+TEST(ConnectionLimiter, TicketKeepsTheLimiterAlive) {
+  auto owner = std::make_shared<ConnectionLimiter>(1, 1);
+  auto ticket = owner->try_admit("a");
+  std::weak_ptr<ConnectionLimiter> weak = owner;
+  owner.reset();
+  EXPECT_FALSE(weak.expired());
+  ticket.reset();
+  EXPECT_TRUE(weak.expired());
 }

@@ -53,7 +53,10 @@ TEST(ServeConfig, ErrorsNameFileLineAndKey) {
   EXPECT_NE(range.find("idle_timeout: must be between"), std::string::npos) << range;
   auto syntax = error_of("[echo.main\n");
   EXPECT_NE(syntax.find("test.toml:1"), std::string::npos) << syntax;
-  EXPECT_NE(error_of("[echo.main]\ntcp = [\"h:99999\"]\n").find("99999"), std::string::npos);
+  auto port = error_of("[echo.main]\ntcp = [\"h:99999\"]\n");
+  EXPECT_NE(port.find("test.toml:2: echo.main.tcp: bad port '99999'"), std::string::npos) << port;
+  auto wrong = error_of("[echo.main]\nudp = [\"tcp://h:1\"]\n");
+  EXPECT_NE(wrong.find("echo.main.udp: 'tcp://h:1' is not a udp address"), std::string::npos) << wrong;
   EXPECT_NE(error_of("").find("no service"), std::string::npos);
   EXPECT_NE(error_of("[echo.m]\ntcp=[\"h:1\"]\nmode=\"upper\"\nreply=\"x\"\n").find("not both"),
             std::string::npos);
