@@ -41,7 +41,7 @@ bench: build
 	bash bench/run
 
 format:
-	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+	clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'bench/*.cpp' 'bench/*.c')
 
 tidy: dev
 	clang-tidy -p build/dev $$(git ls-files 'src/*.cpp')

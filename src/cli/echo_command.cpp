@@ -42,18 +42,26 @@ Exit codes: 0 done, 1 server unreachable, refused, gone or silent, 2 bad usage.)
   serve->add_option("--tcp", s.tcp, "TCP address to listen on (repeatable), e.g. 127.0.0.1:7007");
   serve->add_option("--udp", s.udp, "UDP address to listen on (repeatable)");
   serve->add_option("--unix", s.unix_paths, "Unix socket path to listen on (repeatable)");
-  serve->add_option("--mode", o->mode, "echo (bytes back), upper (ASCII upper-cased), hello (Welcome!/Hello, NAME!)");
+  serve->add_option("--mode", o->mode,
+                    "echo (bytes back), upper (ASCII upper-cased), hello (Welcome!/Hello, NAME!)");
   serve->add_option("--reply", o->reply, "Answer each message with TEMPLATE: {msg}, {peer}");
-  serve->add_option("--max-connections", s.max_connections, "Connections at once (0: no limit; default 10000)");
-  serve->add_option("--max-per-ip", s.max_per_ip, "Connections at once from one IP (0: no limit; default 1000)");
+  serve->add_option("--max-connections", s.max_connections,
+                    "Connections at once (0: no limit; default 10000)");
+  serve->add_option("--max-per-ip", s.max_per_ip,
+                    "Connections at once from one IP (0: no limit; default 1000)");
   serve->add_option("--idle-timeout", o->idle_s, "Close a connection silent this many seconds (default 300)")
       ->check(CLI::Range(1L, 7L * 24 * 3600));
-  serve->add_option("--max-message", s.max_message, "Longest message in hello/reply modes, bytes (default 65536)")
+  serve
+      ->add_option("--max-message", s.max_message,
+                   "Longest message in hello/reply modes, bytes (default 65536)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{16} << 20));
-  serve->add_option("--pause-ms", o->pause_ms, "Quiet after which bytes without a newline are a message (default 20)")
+  serve
+      ->add_option("--pause-ms", o->pause_ms,
+                   "Quiet after which bytes without a newline are a message (default 20)")
       ->check(CLI::Range(1L, 10000L));
   serve->add_option("--backlog", s.backlog, "Listen backlog (default 1024)")->check(CLI::Range(1, 65535));
-  serve->add_option("--threads", o->threads, "Event loops (default: one per core)")->check(CLI::Range(0u, 256u));
+  serve->add_option("--threads", o->threads, "Event loops (default: one per core)")
+      ->check(CLI::Range(0u, 256u));
   serve->add_option("--shutdown-grace", o->grace_s, "Seconds live sessions get after SIGTERM (default 5)")
       ->check(CLI::Range(0.0, 3600.0));
   serve->add_flag("--print-address", o->print_address, "Print the bound addresses on stdout, one per line");

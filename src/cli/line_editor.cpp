@@ -10,7 +10,8 @@ namespace sockit::cli {
 namespace {
 std::string state_dir() {
   if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg && *xdg) return std::string(xdg) + "/sockit";
-  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.local/state/sockit";
+  if (const char* home = std::getenv("HOME"); home && *home)
+    return std::string(home) + "/.local/state/sockit";
   return {};
 }
 }  // namespace

@@ -1,8 +1,8 @@
 // sockit: one binary, a subcommand per tool. This file only wires them up.
 #include "cli/commands.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <sys/resource.h>
 

@@ -25,8 +25,10 @@ ReplyTemplate ReplyTemplate::parse(std::string_view text) {
         throw std::invalid_argument("reply template: '{' without '}' (write {{ for a brace)");
       auto name = text.substr(i + 1, close - i - 1);
       flush_literal();
-      if (name == "msg") result.parts_.emplace_back(Field::msg);
-      else if (name == "peer") result.parts_.emplace_back(Field::peer);
+      if (name == "msg")
+        result.parts_.emplace_back(Field::msg);
+      else if (name == "peer")
+        result.parts_.emplace_back(Field::peer);
       else
         throw std::invalid_argument("reply template: unknown placeholder {" + std::string(name) +
                                     "} (use {msg} or {peer})");
@@ -43,9 +45,12 @@ ReplyTemplate ReplyTemplate::parse(std::string_view text) {
 
 void ReplyTemplate::render(std::string_view msg, std::string_view peer, std::string& out) const {
   for (const auto& part : parts_) {
-    if (auto* literal = std::get_if<std::string>(&part)) out += *literal;
-    else if (std::get<Field>(part) == Field::msg) out += msg;
-    else out += peer;
+    if (auto* literal = std::get_if<std::string>(&part))
+      out += *literal;
+    else if (std::get<Field>(part) == Field::msg)
+      out += msg;
+    else
+      out += peer;
   }
 }
 

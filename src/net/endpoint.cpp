@@ -9,16 +9,18 @@ namespace {
 constexpr std::size_t kMaxUnixPath = 107;  // sizeof(sockaddr_un::sun_path) - 1
 constexpr std::size_t kMaxHostName = 253;
 
-EndpointParse fail(std::string message) { return {std::nullopt, std::move(message)}; }
+EndpointParse fail(std::string message) {
+  return {std::nullopt, std::move(message)};
+}
 
 bool valid_host_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '.' || c == '_';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_';
 }
 
 bool valid_v6_char(char c) {
-  return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || (c >= '0' && c <= '9') ||
-         c == ':' || c == '.' || c == '%' || (c >= 'g' && c <= 'z');  // %scope names
+  return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || (c >= '0' && c <= '9') || c == ':' || c == '.' ||
+         c == '%' || (c >= 'g' && c <= 'z');  // %scope names
 }
 
 std::optional<std::uint16_t> parse_port(std::string_view text) {
@@ -32,8 +34,10 @@ std::optional<std::uint16_t> parse_port(std::string_view text) {
 std::string quoted(std::string_view text) {
   std::string out = "'";
   for (char c : text) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) out += '?';  // keep the error one line
-    else out += c;
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      out += '?';  // keep the error one line
+    else
+      out += c;
   }
   return out + "'";
 }
@@ -42,26 +46,22 @@ EndpointParse parse_unix(std::string_view path, std::string_view original) {
   if (path.empty()) return fail("unix socket path is empty in " + quoted(original));
   if (path.size() > kMaxUnixPath)
     return fail("unix socket path is longer than 107 bytes: " + quoted(original));
-  if (path.find('\0') != std::string_view::npos)
-    return fail("unix socket path contains a NUL byte");
+  if (path.find('\0') != std::string_view::npos) return fail("unix socket path contains a NUL byte");
   Endpoint e;
   e.transport = Transport::unix_stream;
   e.path = std::string(path);
   return {e, {}};
 }
 
-EndpointParse parse_host_port(std::string_view rest, Transport transport,
-                              std::string_view original) {
+EndpointParse parse_host_port(std::string_view rest, Transport transport, std::string_view original) {
   std::string_view host;
   std::string_view port_text;
   if (rest.starts_with('[')) {
     auto close = rest.find(']');
-    if (close == std::string_view::npos)
-      return fail("missing ']' after IPv6 address in " + quoted(original));
+    if (close == std::string_view::npos) return fail("missing ']' after IPv6 address in " + quoted(original));
     host = rest.substr(1, close - 1);
     auto after = rest.substr(close + 1);
-    if (!after.starts_with(':'))
-      return fail("missing ':port' after ']' in " + quoted(original));
+    if (!after.starts_with(':')) return fail("missing ':port' after ']' in " + quoted(original));
     port_text = after.substr(1);
     if (host.find(':') == std::string_view::npos)
       return fail("brackets are for IPv6 addresses, not " + quoted(host));
@@ -93,9 +93,12 @@ EndpointParse parse_host_port(std::string_view rest, Transport transport,
 
 std::string_view transport_name(Transport t) {
   switch (t) {
-    case Transport::tcp: return "tcp";
-    case Transport::udp: return "udp";
-    case Transport::unix_stream: return "unix";
+    case Transport::tcp:
+      return "tcp";
+    case Transport::udp:
+      return "udp";
+    case Transport::unix_stream:
+      return "unix";
   }
   return "?";
 }
@@ -104,8 +107,10 @@ std::string Endpoint::to_string() const {
   if (transport == Transport::unix_stream) return "unix:" + path;
   std::string out(transport_name(transport));
   out += "://";
-  if (host.find(':') != std::string::npos) out += "[" + host + "]";
-  else out += host;
+  if (host.find(':') != std::string::npos)
+    out += "[" + host + "]";
+  else
+    out += host;
   out += ":" + std::to_string(port);
   return out;
 }

@@ -37,8 +37,7 @@ EndpointParse parse_endpoint(std::string_view text, Transport default_transport 
 
 // Same, but throws std::invalid_argument with the one-line message: for
 // start-up configuration, where an error ends the program.
-Endpoint parse_endpoint_or_throw(std::string_view text,
-                                 Transport default_transport = Transport::tcp);
+Endpoint parse_endpoint_or_throw(std::string_view text, Transport default_transport = Transport::tcp);
 
 std::string_view transport_name(Transport t);
 

@@ -28,8 +28,7 @@ boost::asio::io_context& Engine::next_context() {
 
 void Engine::run() {
   std::vector<std::jthread> threads;
-  for (std::size_t i = 1; i < contexts_.size(); ++i)
-    threads.emplace_back([this, i] { contexts_[i]->run(); });
+  for (std::size_t i = 1; i < contexts_.size(); ++i) threads.emplace_back([this, i] { contexts_[i]->run(); });
   contexts_[0]->run();
 }
 

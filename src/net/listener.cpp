@@ -1,14 +1,14 @@
 #include "net/listener.hpp"
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/ip/udp.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -27,8 +27,9 @@ namespace {
 std::string explain_bind_error(const Endpoint& endpoint, const error_code& ec) {
   std::string where = endpoint.to_string();
   if (ec == asio::error::address_in_use)
-    return where + ": address already in use (another program listens there; stop it or pick "
-                   "another port, or port 0 for any)";
+    return where +
+           ": address already in use (another program listens there; stop it or pick "
+           "another port, or port 0 for any)";
   if (ec == asio::error::access_denied)
     return where + ": permission denied (ports below 1024 need root; pick a higher port)";
   if (ec.value() == EADDRNOTAVAIL)
@@ -45,8 +46,8 @@ asio::ip::address resolve_host(asio::io_context& context, const Endpoint& endpoi
   asio::ip::tcp::resolver resolver(context);
   auto results = resolver.resolve(endpoint.host, "", ec);
   if (ec || results.empty())
-    throw StartupError(endpoint.to_string() + ": cannot resolve host '" + endpoint.host +
-                       "' (" + (ec ? ec.message() : "no address") + ")");
+    throw StartupError(endpoint.to_string() + ": cannot resolve host '" + endpoint.host + "' (" +
+                       (ec ? ec.message() : "no address") + ")");
   return results.begin()->endpoint().address();
 }
 
@@ -60,17 +61,16 @@ void remove_stale_unix_socket(const std::string& path) {
   struct stat info {};
   if (::lstat(path.c_str(), &info) != 0) return;
   if (!S_ISSOCK(info.st_mode))
-    throw StartupError("unix:" + path + ": a file that is not a socket is in the way; remove it "
+    throw StartupError("unix:" + path +
+                       ": a file that is not a socket is in the way; remove it "
                        "or choose another path");
   asio::io_context probe_context;
   asio::local::stream_protocol::socket probe(probe_context);
   error_code ec;
   probe.connect(asio::local::stream_protocol::endpoint(path), ec);
-  if (!ec)
-    throw StartupError("unix:" + path + ": another server is listening on this socket");
+  if (!ec) throw StartupError("unix:" + path + ": another server is listening on this socket");
   ::unlink(path.c_str());
 }
-
 
 using Reuseport = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
@@ -80,8 +80,7 @@ using Reuseport = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>
 asio::awaitable<void> drain_until_eof(StreamSocket& socket) {
   char sink[512];
   for (;;) {
-    auto [ec, n] = co_await socket.async_read_some(asio::buffer(sink),
-                                                    asio::as_tuple(asio::use_awaitable));
+    auto [ec, n] = co_await socket.async_read_some(asio::buffer(sink), asio::as_tuple(asio::use_awaitable));
     if (ec) co_return;
   }
 }
@@ -98,8 +97,7 @@ asio::awaitable<void> refuse(StreamSocket socket, std::string message) {
 
 }  // namespace
 
-void spawn_logged(const asio::any_io_executor& executor, asio::awaitable<void> task,
-                  std::string what) {
+void spawn_logged(const asio::any_io_executor& executor, asio::awaitable<void> task, std::string what) {
   asio::co_spawn(executor, std::move(task), [what = std::move(what)](std::exception_ptr error) {
     if (!error) return;
     try {
@@ -176,9 +174,8 @@ std::shared_ptr<StreamListener> StreamListener::bind(Engine& engine, const Endpo
 }
 
 void StreamListener::start(SessionHandler handler, std::shared_ptr<ConnectionLimiter> limiter) {
-  auto state = std::make_shared<const State>(State{engine_, options_,
-                                                   bound_.transport == Transport::unix_stream,
-                                                   std::move(handler), std::move(limiter)});
+  auto state = std::make_shared<const State>(State{
+      engine_, options_, bound_.transport == Transport::unix_stream, std::move(handler), std::move(limiter)});
   for (std::size_t i = 0; i < acceptors_.size(); ++i) {
     auto& own_context = engine_.context(acceptor_loops_[i]);
     started_.push_back(acceptors_[i]);

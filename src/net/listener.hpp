@@ -27,7 +27,7 @@ struct ListenOptions {
   int backlog = 1024;
   // Written to a connection refused by the limiter, then it is closed.
   std::string refusal = "error: server busy, too many connections; try again later\n";
-  std::string log_name;  // e.g. "echo.main", for log lines
+  std::string log_name;                           // e.g. "echo.main", for log lines
   std::atomic<std::uint64_t>* refused = nullptr;  // counted here when set
 };
 
@@ -91,7 +91,7 @@ struct StartupError : std::runtime_error {
 
 // Spawns a top-level coroutine whose exceptions are logged, not swallowed
 // (co_spawn(..., detached) would hide a failure).
-void spawn_logged(const boost::asio::any_io_executor& executor,
-                  boost::asio::awaitable<void> task, std::string what);
+void spawn_logged(const boost::asio::any_io_executor& executor, boost::asio::awaitable<void> task,
+                  std::string what);
 
 }  // namespace sockit::net

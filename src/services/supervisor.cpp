@@ -29,8 +29,10 @@ std::uint64_t active_sessions(const std::vector<std::unique_ptr<Service>>& servi
 void print_addresses(const std::vector<std::unique_ptr<Service>>& services, bool bare) {
   for (const auto& service : services)
     for (const auto& bound : service->addresses()) {
-      if (bare) fmt::print("{}\n", bound.address);
-      else fmt::print("{:<12} {:<28} try: {}\n", service->name(), bound.address, bound.try_it);
+      if (bare)
+        fmt::print("{}\n", bound.address);
+      else
+        fmt::print("{:<12} {:<28} try: {}\n", service->name(), bound.address, bound.try_it);
     }
   std::fflush(stdout);
 }
@@ -49,8 +51,7 @@ int Supervisor::run() {
   print_addresses(services_, options_.print_addresses);
 
   asio::signal_set signals(engine.context(0), SIGINT, SIGTERM);
-  auto drain = [](Supervisor& self, net::Engine& engine,
-                  asio::signal_set& signals) -> asio::awaitable<void> {
+  auto drain = [](Supervisor& self, net::Engine& engine, asio::signal_set& signals) -> asio::awaitable<void> {
     auto [ec, signal] = co_await signals.async_wait(asio::as_tuple(asio::use_awaitable));
     if (ec) co_return;
     spdlog::info("event=shutdown signal={} grace_ms={}", signal == SIGINT ? "INT" : "TERM",
@@ -66,8 +67,7 @@ int Supervisor::run() {
       tick.expires_after(std::chrono::milliseconds(20));
       co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
     }
-    if (auto left = active_sessions(self.services_))
-      spdlog::info("event=shutdown_close sessions={}", left);
+    if (auto left = active_sessions(self.services_)) spdlog::info("event=shutdown_close sessions={}", left);
     engine.stop();
   };
   net::spawn_logged(engine.context(0).get_executor(), drain(*this, engine, signals), "supervisor");

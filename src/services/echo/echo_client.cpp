@@ -82,8 +82,8 @@ awaitable<asio::generic::stream_protocol::socket> connect_stream(const net::Endp
     co_return socket;
   }
   asio::ip::tcp::resolver resolver(executor);
-  auto [resolve_ec, results] = co_await resolver.async_resolve(
-      endpoint.host, std::to_string(endpoint.port), use_tuple);
+  auto [resolve_ec, results] =
+      co_await resolver.async_resolve(endpoint.host, std::to_string(endpoint.port), use_tuple);
   if (resolve_ec) throw ClientError("cannot resolve host '" + endpoint.host + "': " + resolve_ec.message());
   for (const auto& entry : results) {
     asio::ip::tcp::socket tcp(executor);
@@ -114,7 +114,8 @@ awaitable<void> pump_stream(asio::generic::stream_protocol::socket& socket,
     for (;;) {
       auto [ec, n] = co_await input.async_read_some(asio::buffer(buffer), use_tuple);
       if (ec) break;
-      auto [write_ec, written] = co_await asio::async_write(socket, asio::buffer(buffer.data(), n), use_tuple);
+      auto [write_ec, written] =
+          co_await asio::async_write(socket, asio::buffer(buffer.data(), n), use_tuple);
       if (write_ec) throw ClientError("connection lost while sending: " + write_ec.message());
     }
     error_code ignored;
@@ -131,8 +132,10 @@ awaitable<void> pump_stream(asio::generic::stream_protocol::socket& socket,
                          : co_await socket.async_read_some(asio::buffer(buffer), use_tuple);
       if (ec == asio::error::eof) co_return;
       if (ec == asio::error::timed_out)
-        throw ClientError(fmt::format("server sent nothing for {}s after the end of input and did "
-                                      "not close (raise --timeout?)", timeout.count() / 1000.0));
+        throw ClientError(
+            fmt::format("server sent nothing for {}s after the end of input and did "
+                        "not close (raise --timeout?)",
+                        timeout.count() / 1000.0));
       if (ec) throw ClientError("connection lost: " + ec.message());
       write_stdout({buffer.data(), n});
     }
@@ -171,8 +174,8 @@ awaitable<int> interactive_stream(const net::Endpoint& endpoint, const EchoClien
   auto socket = co_await connect_stream(endpoint, options.timeout);
   // A greeting (hello mode's "Welcome!") comes unasked.
   asio::steady_timer grace(socket.get_executor(), std::chrono::milliseconds(150));
-  auto greeting = co_await (socket.async_wait(asio::socket_base::wait_read, use_tuple) ||
-                            grace.async_wait(use_tuple));
+  auto greeting =
+      co_await (socket.async_wait(asio::socket_base::wait_read, use_tuple) || grace.async_wait(use_tuple));
   if (greeting.index() == 0) {
     auto reply = co_await read_reply(socket, options.timeout);
     if (!reply) throw ClientError("server closed the connection");
@@ -195,8 +198,8 @@ awaitable<int> interactive_stream(const net::Endpoint& endpoint, const EchoClien
 awaitable<std::string> exchange_datagram(asio::ip::udp::socket& socket, std::string_view message,
                                          std::chrono::milliseconds timeout) {
   if (message.size() > kMaxDatagram)
-    throw ClientError(fmt::format("line of {} bytes is longer than a UDP datagram ({} bytes)",
-                                  message.size(), kMaxDatagram));
+    throw ClientError(fmt::format("line of {} bytes is longer than a UDP datagram ({} bytes)", message.size(),
+                                  kMaxDatagram));
   auto [send_ec, sent] = co_await socket.async_send(asio::buffer(message), use_tuple);
   if (send_ec) throw ClientError("cannot send: " + send_ec.message());
   std::string reply(kMaxDatagram, '\0');
@@ -261,8 +264,7 @@ awaitable<int> run_client(const net::Endpoint& endpoint, const EchoClientOptions
 }  // namespace
 
 int run_echo_client(const EchoClientOptions& options, services::Prompt& prompt) {
-  auto parsed = net::parse_endpoint(options.address,
-                                    options.udp ? net::Transport::udp : net::Transport::tcp);
+  auto parsed = net::parse_endpoint(options.address, options.udp ? net::Transport::udp : net::Transport::tcp);
   if (!parsed.endpoint) {
     fmt::print(stderr, "sockit: {}\n", parsed.error);
     return 2;
@@ -271,19 +273,18 @@ int run_echo_client(const EchoClientOptions& options, services::Prompt& prompt) 
   if (options.udp && endpoint.transport == net::Transport::tcp) endpoint.transport = net::Transport::udp;
   asio::io_context context(1);
   int exit_code = 1;
-  asio::co_spawn(context, run_client(endpoint, options, prompt),
-                 [&](std::exception_ptr error, int code) {
-                   if (!error) {
-                     exit_code = code;
-                     return;
-                   }
-                   try {
-                     std::rethrow_exception(error);
-                   } catch (const std::exception& e) {
-                     fmt::print(stderr, "sockit: {}\n", e.what());
-                     exit_code = 1;
-                   }
-                 });
+  asio::co_spawn(context, run_client(endpoint, options, prompt), [&](std::exception_ptr error, int code) {
+    if (!error) {
+      exit_code = code;
+      return;
+    }
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "sockit: {}\n", e.what());
+      exit_code = 1;
+    }
+  });
   context.run();
   return exit_code;
 }

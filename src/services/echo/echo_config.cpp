@@ -17,10 +17,14 @@ Mode parse_mode(const std::string& text) {
 
 const char* mode_name(Mode mode) {
   switch (mode) {
-    case Mode::echo: return "echo";
-    case Mode::upper: return "upper";
-    case Mode::hello: return "hello";
-    case Mode::reply: return "reply";
+    case Mode::echo:
+      return "echo";
+    case Mode::upper:
+      return "upper";
+    case Mode::hello:
+      return "hello";
+    case Mode::reply:
+      return "reply";
   }
   return "?";
 }

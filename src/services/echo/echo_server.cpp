@@ -60,12 +60,13 @@ class StreamSession {
     s_.socket.non_blocking(true, ec);
     touch();
     auto mode = shared_->config.mode;
-    if (mode == Mode::echo || mode == Mode::upper) co_await (serve_bytes() || watchdog());
-    else co_await (serve_messages() || watchdog());
+    if (mode == Mode::echo || mode == Mode::upper)
+      co_await (serve_bytes() || watchdog());
+    else
+      co_await (serve_messages() || watchdog());
     s_.socket.close(ec);
     counters.active.fetch_sub(1, std::memory_order_relaxed);
-    spdlog::debug("peer={} service={} event=close reason={}", s_.peer, shared_->log_name,
-                  close_reason_);
+    spdlog::debug("peer={} service={} event=close reason={}", s_.peer, shared_->log_name, close_reason_);
   }
 
  private:
@@ -151,8 +152,7 @@ class StreamSession {
     if (ec != asio::error::operation_aborted && ec != asio::error::connection_reset &&
         ec != asio::error::broken_pipe && ec != asio::error::eof) {
       services::Counters::add(shared_->counters.errors);
-      spdlog::info("peer={} service={} event=error error=\"{}\"", s_.peer, shared_->log_name,
-                   ec.message());
+      spdlog::info("peer={} service={} event=error error=\"{}\"", s_.peer, shared_->log_name, ec.message());
     }
     close_reason_ = "error";
     return false;
@@ -174,7 +174,7 @@ class StreamSession {
       error_code ec;
       std::size_t n = co_await read(buffer, ec);
       if (ec == asio::error::eof) co_return finish_after_eof();
-      if (ec) co_return (void)fail(ec);
+      if (ec) co_return (void) fail(ec);
       if (upper) upper_ascii(buffer.first(n));
       if (!co_await write_all({buffer.data(), n})) co_return;
     }
@@ -197,7 +197,7 @@ class StreamSession {
         if (ec == asio::error::eof) co_return finish_after_eof();
         continue;
       }
-      if (ec) co_return (void)fail(ec);
+      if (ec) co_return (void) fail(ec);
       if (splitter.feed({buffer.data(), n}) == codec::MessageSplitter::Status::too_long) {
         close_reason_ = "message_too_long";
         spdlog::info("peer={} service={} event=refused reason=message_too_long limit={}", s_.peer,
@@ -250,13 +250,18 @@ awaitable<void> udp_loop(std::shared_ptr<Shared> shared, std::shared_ptr<net::Ud
     services::Counters::add(counters.bytes_in, n);
     std::string_view message(buffer.data(), n);
     switch (shared->config.mode) {
-      case Mode::echo: break;
-      case Mode::upper: upper_ascii({buffer.data(), n}); break;
+      case Mode::echo:
+        break;
+      case Mode::upper:
+        upper_ascii({buffer.data(), n});
+        break;
       case Mode::hello:
       case Mode::reply: {
         std::string_view ending;
-        if (message.ends_with("\r\n")) ending = "\r\n";
-        else if (message.ends_with('\n')) ending = "\n";
+        if (message.ends_with("\r\n"))
+          ending = "\r\n";
+        else if (message.ends_with('\n'))
+          ending = "\n";
         message.remove_suffix(ending.size());
         reply.clear();
         if (message.size() > shared->config.max_message) {
@@ -277,13 +282,15 @@ awaitable<void> udp_loop(std::shared_ptr<Shared> shared, std::shared_ptr<net::Ud
 
 std::string try_command(const net::Endpoint& bound) {
   std::string host = bound.host == "0.0.0.0" ? "127.0.0.1" : bound.host == "::" ? "::1" : bound.host;
-  std::string hostport = host.find(':') != std::string::npos
-                             ? "[" + host + "]:" + std::to_string(bound.port)
-                             : host + ":" + std::to_string(bound.port);
+  std::string hostport = host.find(':') != std::string::npos ? "[" + host + "]:" + std::to_string(bound.port)
+                                                             : host + ":" + std::to_string(bound.port);
   switch (bound.transport) {
-    case net::Transport::tcp: return "sockit echo " + hostport;
-    case net::Transport::udp: return "sockit echo udp://" + hostport;
-    case net::Transport::unix_stream: return "sockit echo unix:" + bound.path;
+    case net::Transport::tcp:
+      return "sockit echo " + hostport;
+    case net::Transport::udp:
+      return "sockit echo udp://" + hostport;
+    case net::Transport::unix_stream:
+      return "sockit echo unix:" + bound.path;
   }
   return {};
 }
@@ -331,8 +338,7 @@ class EchoServer final : public services::Service {
       auto socket = std::make_shared<net::UdpSocket>(
           net::bind_udp(engine, net::parse_endpoint_or_throw(text, net::Transport::udp), bound));
       announce(bound);
-      net::spawn_logged(socket->get_executor(), udp_loop(shared_, socket),
-                        "service=" + shared_->log_name);
+      net::spawn_logged(socket->get_executor(), udp_loop(shared_, socket), "service=" + shared_->log_name);
       udp_sockets_.push_back(std::move(socket));
     }
   }
@@ -348,8 +354,8 @@ class EchoServer final : public services::Service {
 
  private:
   void announce(const net::Endpoint& bound) {
-    spdlog::info("service={} event=listening address={} mode={}", shared_->log_name,
-                 bound.to_string(), mode_name(shared_->config.mode));
+    spdlog::info("service={} event=listening address={} mode={}", shared_->log_name, bound.to_string(),
+                 mode_name(shared_->config.mode));
     addresses_.push_back({bound.to_string(), try_command(bound)});
   }
 

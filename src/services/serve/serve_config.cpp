@@ -11,7 +11,8 @@
 namespace sockit::serve {
 namespace {
 
-constexpr std::string_view kDefault = R"(# sockit serve: built-in configuration (print it with --print-default-config)
+constexpr std::string_view kDefault =
+    R"(# sockit serve: built-in configuration (print it with --print-default-config)
 
 [engine]
 threads = 0              # event loops; 0 = one per core
@@ -76,7 +77,8 @@ class Reader {
           transport);
       if (!parsed.endpoint) fail(table_.get(key), key, parsed.error);
       if (parsed.endpoint->transport != transport)
-        fail(table_.get(key), key, "'" + text + "' is not a " + std::string(net::transport_name(transport)) + " address");
+        fail(table_.get(key), key,
+             "'" + text + "' is not a " + std::string(net::transport_name(transport)) + " address");
     }
   }
 
@@ -109,8 +111,8 @@ void read_engine(std::string_view source, const toml::table& table, ServeConfig&
 
 echo::EchoConfig read_echo(std::string_view source, const std::string& name, const toml::table& table) {
   Reader r(source, table, "echo." + name + ".");
-  r.check_keys({"tcp", "udp", "unix", "mode", "reply", "max_connections", "max_per_ip",
-                "idle_timeout", "max_message", "pause_ms", "backlog"});
+  r.check_keys({"tcp", "udp", "unix", "mode", "reply", "max_connections", "max_per_ip", "idle_timeout",
+                "max_message", "pause_ms", "backlog"});
   echo::EchoConfig config;
   config.name = name;
   r.strings("tcp", config.tcp);
@@ -151,16 +153,17 @@ echo::EchoConfig read_echo(std::string_view source, const std::string& name, con
 
 }  // namespace
 
-std::string_view default_serve_config() { return kDefault; }
+std::string_view default_serve_config() {
+  return kDefault;
+}
 
 ServeConfig parse_serve_config(std::string_view toml_text, std::string_view source_name) {
   toml::table root;
   try {
     root = toml::parse(toml_text, source_name);
   } catch (const toml::parse_error& e) {
-    throw std::invalid_argument(std::string(source_name) + ":" +
-                                std::to_string(e.source().begin.line) + ": " +
-                                std::string(e.description()));
+    throw std::invalid_argument(std::string(source_name) + ":" + std::to_string(e.source().begin.line) +
+                                ": " + std::string(e.description()));
   }
   ServeConfig config;
   Reader top(source_name, root, "");
@@ -178,7 +181,8 @@ ServeConfig parse_serve_config(std::string_view toml_text, std::string_view sour
     }
   }
   if (config.echo.empty())
-    throw std::invalid_argument(std::string(source_name) + ": no service configured (add an [echo.NAME] table)");
+    throw std::invalid_argument(std::string(source_name) +
+                                ": no service configured (add an [echo.NAME] table)");
   return config;
 }
 

@@ -18,7 +18,9 @@ TEST(EchoTransform, UpperChangesOnlyAsciiLetters) {
 }
 
 TEST(EchoTransform, UpperIsTheSameWhateverTheSplit) {
-  std::string whole = "ab\xc3\xa9" "cd";  // "abécd", é split below
+  std::string whole =
+      "ab\xc3\xa9"
+      "cd";  // "abécd", é split below
   std::string a = whole.substr(0, 3), b = whole.substr(3);
   upper_ascii(a);
   upper_ascii(b);

@@ -35,7 +35,8 @@ unix = ["/tmp/g.sock"]
 reply = "Hi {msg}"
 idle_timeout = 7
 max_per_ip = 3
-)", "t");
+)",
+                                   "t");
   ASSERT_EQ(config.echo.size(), 2u);
   const auto& greeter = config.echo[0].name == "greeter" ? config.echo[0] : config.echo[1];
   EXPECT_EQ(greeter.mode, sockit::echo::Mode::reply);
