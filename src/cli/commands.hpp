@@ -4,10 +4,15 @@
 #include <CLI/App.hpp>
 
 #include <functional>
+#include <string>
 
 namespace sockit::cli {
 
 using Action = std::function<int()>;
+
+// How the user started us (argv[0]), so hints name a command that works:
+// `./build/release/sockit echo ...` when sockit is not on the PATH.
+const std::string& program_name();
 
 void add_serve_command(CLI::App& app, Action& action);
 void add_echo_command(CLI::App& app, Action& action);

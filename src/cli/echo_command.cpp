@@ -95,6 +95,7 @@ In hello and reply modes a message is a line, or what a client sent before pausi
       supervisor_options.threads = o->threads;
       supervisor_options.shutdown_grace = std::chrono::milliseconds(static_cast<long>(o->grace_s * 1000));
       supervisor_options.print_addresses = o->print_address;
+      supervisor_options.program = program_name();
       services::Supervisor supervisor(supervisor_options);
       supervisor.add(echo::make_echo_server(std::move(config)));
       return supervisor.run();

@@ -12,6 +12,12 @@
 #include "net/listener.hpp"
 
 namespace {
+std::string invoked_as = "sockit";
+}  // namespace
+
+const std::string& sockit::cli::program_name() { return invoked_as; }
+
+namespace {
 
 // Servers hold a descriptor per connection: use the whole hard limit.
 void raise_descriptor_limit() {
@@ -25,6 +31,7 @@ void raise_descriptor_limit() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 0 && argv[0][0] != '\0') invoked_as = argv[0];
   std::signal(SIGPIPE, SIG_IGN);  // a vanished peer is an error code, not a death
   raise_descriptor_limit();
 

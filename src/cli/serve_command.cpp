@@ -38,6 +38,7 @@ Stops on SIGINT/SIGTERM: stops accepting, gives live sessions [engine] shutdown_
                         ? serve::parse_serve_config(serve::default_serve_config(), "built-in config")
                         : serve::load_serve_config(options->config);
       config.supervisor.print_addresses = options->print_address;
+      config.supervisor.program = program_name();
       services::Supervisor supervisor(config.supervisor);
       for (auto& echo_config : config.echo) supervisor.add(echo::make_echo_server(echo_config));
       return supervisor.run();

@@ -26,13 +26,17 @@ std::uint64_t active_sessions(const std::vector<std::unique_ptr<Service>>& servi
   return total;
 }
 
-void print_addresses(const std::vector<std::unique_ptr<Service>>& services, bool bare) {
+void print_addresses(const std::vector<std::unique_ptr<Service>>& services, bool bare,
+                     const std::string& program) {
   for (const auto& service : services)
     for (const auto& bound : service->addresses()) {
-      if (bare)
+      if (bare) {
         fmt::print("{}\n", bound.address);
-      else
-        fmt::print("{:<12} {:<28} try: {}\n", service->name(), bound.address, bound.try_it);
+        continue;
+      }
+      std::string command = bound.try_it;
+      if (command.starts_with("sockit ")) command = program + command.substr(6);
+      fmt::print("{:<12} {:<28} try: {}\n", service->name(), bound.address, command);
     }
   std::fflush(stdout);
 }
@@ -48,7 +52,7 @@ int Supervisor::run() {
     ~ReleaseBeforeEngine() { services.clear(); }
   } release{services_};
   for (auto& service : services_) service->start(engine);
-  print_addresses(services_, options_.print_addresses);
+  print_addresses(services_, options_.print_addresses, options_.program);
 
   asio::signal_set signals(engine.context(0), SIGINT, SIGTERM);
   auto drain = [](Supervisor& self, net::Engine& engine, asio::signal_set& signals) -> asio::awaitable<void> {

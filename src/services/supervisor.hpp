@@ -17,6 +17,8 @@ struct SupervisorOptions {
   // true: only the bound addresses on stdout, one per line (for scripts);
   // false: a table of addresses with a command to reach each.
   bool print_addresses = false;
+  // Replaces the leading "sockit" of each service's try-it command.
+  std::string program = "sockit";
 };
 
 class Supervisor {
