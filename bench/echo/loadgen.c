@@ -18,7 +18,10 @@
  *             server used during the measurement, per MiB echoed (`cpu_ms_per_mib`)
  *             or per 1000 round trips (`cpu_ms_per_krt`), and in cores (`cpu_cores`).
  *             That figure moves much less than throughput when the 2 cores
- *             are shared with other work.
+ *             are shared with other work. `other_cores` is the CPU that
+ *             neither the server nor this load generator used meanwhile
+ *             (user + system time in /proc/stat): above ~0.1 something else
+ *             was running and the throughput figure is suspect.
  * Connections are opened at most 256 at a time per thread so no server's
  * listen backlog overflows. Errors (refused, reset, wrong bytes) exit 1.
  */
@@ -235,6 +238,24 @@ static double proc_cpu_s(int pid) {
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* user + nice + system time of the whole machine in seconds. Interrupt time
+ * is left out: per-process times leave it out too. */
+static double machine_cpu_s(void) {
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f) return -1;
+    unsigned long long u = 0, n = 0, sy = 0;
+    int ok = fscanf(f, "cpu %llu %llu %llu", &u, &n, &sy) == 3;
+    fclose(f);
+    return ok ? (double)(u + n + sy) / (double)sysconf(_SC_CLK_TCK) : -1;
+}
+
+static double self_cpu_s(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 static void sleep_s(double s) {
     struct timespec ts = {.tv_sec = (time_t)s, .tv_nsec = (long)((s - (double)(time_t)s) * 1e9)};
     while (nanosleep(&ts, &ts) && errno == EINTR) {}
@@ -328,22 +349,26 @@ int main(int argc, char **argv) {
     uint64_t b0 = 0, t0 = now_ns();
     for (int t = 0; t < threads; t++) b0 += atomic_load(&ws[t].bytes);
     double cpu0 = server_pid ? proc_cpu_s(server_pid) : -1;
+    double all0 = machine_cpu_s(), self0 = self_cpu_s();
     atomic_store(&measuring, 1);
     sleep_s(duration);
     atomic_store(&measuring, 0);
     double cpu1 = server_pid ? proc_cpu_s(server_pid) : -1;
+    double all1 = machine_cpu_s(), self1 = self_cpu_s();
     uint64_t b1 = 0, trips = 0, t1 = now_ns();
     for (int t = 0; t < threads; t++) b1 += atomic_load(&ws[t].bytes), trips += atomic_load(&ws[t].trips);
     atomic_store(&stopping, 1);
     for (int t = 0; t < threads; t++) pthread_join(ws[t].tid, NULL);
     double secs = (double)(t1 - t0) / 1e9;
-    char cpu[160] = "";
-    if (cpu0 >= 0 && cpu1 >= 0) {
+    char cpu[200] = "";
+    if (cpu0 >= 0 && cpu1 >= 0 && all0 >= 0 && all1 >= 0) {
         double used = cpu1 - cpu0;
         double per = mode == PINGPONG ? used * 1e3 / ((double)(b1 - b0) / 1048576.0)
                                       : used * 1e3 / ((double)trips / 1000.0);
-        snprintf(cpu, sizeof cpu, " %s=%.3f cpu_cores=%.2f",
-                 mode == PINGPONG ? "cpu_ms_per_mib" : "cpu_ms_per_krt", per, used / secs);
+        double other = (all1 - all0) - used - (self1 - self0);
+        snprintf(cpu, sizeof cpu, " %s=%.3f cpu_cores=%.2f loadgen_cores=%.2f other_cores=%.2f",
+                 mode == PINGPONG ? "cpu_ms_per_mib" : "cpu_ms_per_krt", per, used / secs,
+                 (self1 - self0) / secs, other > 0 ? other / secs : 0.0);
     }
 
     if (mode == PINGPONG) {

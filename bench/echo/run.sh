@@ -210,6 +210,7 @@ for pi in "${!points[@]}"; do
         exit 1
       fi
       RES["$pi,$s,$round"]=$r
+      [ "$r" = ERR ] || echo "$(field "$r" other_cores)" >>"$TMP/other"
       log "${points[$pi]} $s: ${r#RESULT }"
       sleep 0.2  # let the server reap the closed connections
     done
@@ -217,6 +218,11 @@ for pi in "${!points[@]}"; do
 done
 log "matrix done in $(( $(date +%s) - started )) s"
 BUSY_AFTER=$(cpu_busy)  # our servers are idle now: anything busy is someone else
+# CPU used by neither the server nor the load generator during the measured
+# seconds (loadgen's other_cores): a mean well above 0 means shared cores.
+OTHER=$(awk 'NF { s += $1; n++; if ($1 > m) m = $1; if ($1 > 0.15) k++ }
+             END { printf "%.2f cores on average, at most %.2f; %d of %d runs above 0.15", n ? s / n : 0, m, k, n }' "$TMP/other" 2>/dev/null || echo "n/a")
+log "other processes during the measurements: $OTHER"
 [ "$BUSY_AFTER" -gt 15 ] && log "WARNING: the machine was ${BUSY_AFTER}% busy right after the matrix: other work skews these figures"
 
 # median over rounds: for pingpong of mibps; for rr the run with median rtps
@@ -245,7 +251,7 @@ least_of() { # values... -> min (ignores empty)
 MD=$OUT/echo-results.md
 ALLNAMES=("${ALL[@]}")
 {
-  echo "Echo benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r), duration ${DURATION} s per point (warm-up ${WARMUP} s), rounds ${ROUNDS}, load generator threads ${LOADGEN_THREADS}, CPU ${BUSY}% busy before the matrix and ${BUSY_AFTER}% right after it (servers idle)."
+  echo "Echo benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r), duration ${DURATION} s per point (warm-up ${WARMUP} s), rounds ${ROUNDS}, load generator threads ${LOADGEN_THREADS}, CPU ${BUSY}% busy before the matrix and ${BUSY_AFTER}% right after it (servers idle); other processes during the measurements: ${OTHER}. A * marks a figure whose run had more than 0.15 cores taken by other processes."
   echo
   for which in pingpong rr; do
     if [ $which = pingpong ]; then
@@ -270,10 +276,11 @@ ALLNAMES=("${ALL[@]}")
         r=$(median_result "$pi" "$s" "$key")
         if [ "$r" = ERR ]; then row+=" error |"; continue; fi
         V[$s]=$(field "$r" "$key")
+        mark=$(awk -v o="$(field "$r" other_cores)" 'BEGIN { if (o + 0 > 0.15) print "*" }')
         if [ "$mode" = rr ]; then
-          row+=" $(printf '%.0f' "${V[$s]}") ($(field "$r" p50_us) / $(field "$r" p99_us)) |"
+          row+=" $(printf '%.0f' "${V[$s]}")$mark ($(field "$r" p50_us) / $(field "$r" p99_us)) |"
         else
-          row+=" ${V[$s]} |"
+          row+=" ${V[$s]}$mark |"
         fi
       done
       best=$(best_of "${V[asio]:-}" "${V[node]:-}" "${V[python]:-}")
