@@ -112,10 +112,21 @@ def test_max_per_ip(start_server):
 
 # ------------------------------------------------------------------ idle timeout
 
-def test_idle_timeout_closes_idle_connection(start_server):
-    srv = start_server("--tcp", "127.0.0.1:0", "--idle-timeout", "1")
+IDLE_MODES = {
+    "echo": ([], b"ping\n", b"ping\n"),
+    "upper": (["--mode", "upper"], b"ping\n", b"PING\n"),
+    "hello": (["--mode", "hello"], b"ping\n", b"Welcome!\nHello, ping!\n"),
+    "reply": (["--reply", "<{msg}>"], b"ping\n", b"<ping>\n"),
+}
+
+
+@pytest.mark.parametrize("mode", list(IDLE_MODES))
+def test_idle_timeout_closes_idle_connection(start_server, mode):
+    args, send, want = IDLE_MODES[mode]
+    srv = start_server("--tcp", "127.0.0.1:0", "--idle-timeout", "1", *args)
     s = connect(srv.tcp)
-    echo_roundtrip(s)
+    s.sendall(send)
+    assert recv_exact(s, len(want)) == want
     t0 = time.monotonic()
     assert is_closed_by_peer(s, timeout=6), "idle connection still open 6 s after a 1 s idle timeout"
     elapsed = time.monotonic() - t0
@@ -135,12 +146,14 @@ def test_idle_timeout_reset_by_traffic(start_server):
     s.close()
 
 
-def test_idle_timeout_unix_hello(start_server, sockdir):
-    srv = start_server("--unix", os.path.join(sockdir, "i.sock"), "--mode", "hello",
+@pytest.mark.parametrize("mode", ["echo", "hello"])
+def test_idle_timeout_unix(start_server, sockdir, mode):
+    srv = start_server("--unix", os.path.join(sockdir, "i.sock"), "--mode", mode,
                        "--idle-timeout", "1")
     s = connect(srv.unix)
-    assert recv_exact(s, 9) == b"Welcome!\n"
-    assert is_closed_by_peer(s, timeout=6)
+    if mode == "hello":
+        assert recv_exact(s, 9) == b"Welcome!\n"
+    assert is_closed_by_peer(s, timeout=6), f"idle {mode} connection on Unix not closed"
     s.close()
 
 
