@@ -21,6 +21,9 @@
 #   IDLE_CONNS=10000   connections for the idle-memory test (0 skips it)
 #   SERVERS="sockit c asio node python"   to run a subset (plus c-1t sockit-1t)
 #   LOADGEN_THREADS=1  threads of the load generator
+#   BUSY_RETRIES=3  a run during which other processes took > 0.15 cores is
+#                measured again, up to this many times, BUSY_PAUSE=5 s apart;
+#                the least disturbed run is kept (0 turns this off)
 #   PERF=1       record `perf record --call-graph dwarf` of sockit during the 16 KiB / 100
 #                connection pingpong into build/bench/perf-sockit.data
 # Results: stdout, and build/bench/echo-results.md (markdown tables).
@@ -43,6 +46,8 @@ ROUNDS=${ROUNDS:-1}
 IDLE_CONNS=${IDLE_CONNS:-10000}
 LOADGEN_THREADS=${LOADGEN_THREADS:-1}
 PERF=${PERF:-0}
+BUSY_RETRIES=${BUSY_RETRIES:-3}
+BUSY_PAUSE=${BUSY_PAUSE:-5}
 CONNS=${CONNS:-"1 10 100 1000"}
 PYTHON=${PYTHON:-/usr/bin/python3}
 NODE=${NODE:-$(command -v node || echo /usr/bin/node)}
@@ -204,6 +209,19 @@ for pi in "${!points[@]}"; do
         perf_pid=$!; EXTRA_PIDS+=("$perf_pid")
       fi
       r=$(run_point "$s" "$mode" "$block" "$n")
+      # A run that other processes disturbed is repeated (BUSY_RETRIES times at
+      # most, after a pause); the least disturbed one is kept.
+      for ((retry = 0; retry < BUSY_RETRIES; retry++)); do
+        [ -z "$perf_pid" ] && [ "$r" != ERR ] && [ "$r" != DIED ] || break
+        busy=$(field "$r" other_cores)
+        awk -v o="$busy" 'BEGIN { exit !(o + 0 > 0.15) }' || break
+        log "${points[$pi]} $s: other processes took $busy cores, measuring again"
+        sleep "$BUSY_PAUSE"
+        r2=$(run_point "$s" "$mode" "$block" "$n")
+        [ "$r2" = DIED ] && { r=DIED; break; }
+        [ "$r2" = ERR ] && break
+        awk -v a="$(field "$r2" other_cores)" -v b="$busy" 'BEGIN { exit !(a < b) }' && r=$r2
+      done
       [ -n "$perf_pid" ] && { wait "$perf_pid" || log "perf record failed: $(tail -1 "$TMP/perf.log")"; }
       if [ "$r" = DIED ]; then
         log "$s died during ${points[$pi]}; its stderr:"; sed 's/^/  /' "$TMP/$s.err" >&2
