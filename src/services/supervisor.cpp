@@ -51,10 +51,12 @@ int Supervisor::run() {
     std::vector<std::unique_ptr<Service>>& services;
     ~ReleaseBeforeEngine() { services.clear(); }
   } release{services_};
+  // Catch signals before anyone can learn our address: a SIGTERM sent the
+  // moment the addresses are printed must drain, not kill.
+  asio::signal_set signals(engine.context(0), SIGINT, SIGTERM);
   for (auto& service : services_) service->start(engine);
   print_addresses(services_, options_.print_addresses, options_.program);
 
-  asio::signal_set signals(engine.context(0), SIGINT, SIGTERM);
   auto drain = [](Supervisor& self, net::Engine& engine, asio::signal_set& signals) -> asio::awaitable<void> {
     auto [ec, signal] = co_await signals.async_wait(asio::as_tuple(asio::use_awaitable));
     if (ec) co_return;
