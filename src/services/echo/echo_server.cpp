@@ -41,9 +41,10 @@ struct Shared {
   std::string log_name;  // "echo.main"
 };
 
-// One read buffer per loop thread. A session uses it only between a read and
-// the write that answers it, and copies what is left before it suspends, so
-// an idle connection holds no buffer at all.
+// One read buffer per loop thread, for big blocks. A session uses it only
+// between a read and the write that answers it, and copies what is left
+// before it suspends, so only the small per-connection buffer stays with an
+// idle connection.
 std::span<char> loop_buffer() {
   thread_local std::array<char, kReadChunk> buffer;
   return buffer;
