@@ -16,19 +16,19 @@
 #include <vector>
 
 namespace asio = boost::asio;
-using asio::ip::tcp;
 using asio::use_awaitable;
+using asio::ip::tcp;
 
 static std::size_t buffer_bytes = 16384;
 
 static asio::awaitable<void> echo(tcp::socket socket) {
   auto data = std::make_unique<char[]>(buffer_bytes);
   for (;;) {
-    auto [rerr, n] = co_await socket.async_read_some(
-        asio::buffer(data.get(), buffer_bytes), asio::as_tuple(use_awaitable));
+    auto [rerr, n] = co_await socket.async_read_some(asio::buffer(data.get(), buffer_bytes),
+                                                     asio::as_tuple(use_awaitable));
     if (rerr) co_return;
-    auto [werr, w] = co_await asio::async_write(
-        socket, asio::buffer(data.get(), n), asio::as_tuple(use_awaitable));
+    auto [werr, w] =
+        co_await asio::async_write(socket, asio::buffer(data.get(), n), asio::as_tuple(use_awaitable));
     if (werr) co_return;
   }
 }

@@ -15,7 +15,9 @@ namespace {
 std::string invoked_as = "sockit";
 }  // namespace
 
-const std::string& sockit::cli::program_name() { return invoked_as; }
+const std::string& sockit::cli::program_name() {
+  return invoked_as;
+}
 
 namespace {
 

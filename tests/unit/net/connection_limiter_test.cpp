@@ -10,11 +10,11 @@ TEST(ConnectionLimiter, EnforcesTotalAndPerPeer) {
   auto owner = std::make_shared<ConnectionLimiter>(3, 2);
   auto& limiter = *owner;
   std::vector<ConnectionLimiter::Ticket> held;
-  held.push_back(*limiter.try_admit("10.0.0.1"));
-  held.push_back(*limiter.try_admit("10.0.0.1"));
-  EXPECT_FALSE(limiter.try_admit("10.0.0.1")) << "third from one peer";
-  held.push_back(*limiter.try_admit("10.0.0.2"));
-  EXPECT_FALSE(limiter.try_admit("10.0.0.3")) << "fourth in total";
+  held.push_back(*limiter.try_admit("peer-a"));
+  held.push_back(*limiter.try_admit("peer-a"));
+  EXPECT_FALSE(limiter.try_admit("peer-a")) << "third from one peer";
+  held.push_back(*limiter.try_admit("peer-b"));
+  EXPECT_FALSE(limiter.try_admit("peer-c")) << "fourth in total";
   EXPECT_EQ(limiter.active(), 3u);
 }
 
