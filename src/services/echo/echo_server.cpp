@@ -28,9 +28,11 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 namespace {
 
 constexpr std::size_t kReadChunk = 64 * 1024;
-// A connection whose messages fit here waits with a buffer of its own (see
-// StreamSession::read); +1 so that a 4 KiB message is a short read.
+// The sizes of a connection's own read buffer (see StreamSession::read):
+// small while messages are, bigger while blocks are. The +1 makes a 4 KiB or
+// 16 KiB block a short read, which tells that the socket is drained.
 constexpr std::size_t kSmallRead = 4 * 1024 + 1;
+constexpr std::size_t kBigRead = 16 * 1024 + 1;
 const std::string kWelcome = "Welcome!\n";
 
 // What every session of one service instance shares (read-only but counters).
@@ -41,10 +43,9 @@ struct Shared {
   std::string log_name;  // "echo.main"
 };
 
-// One read buffer per loop thread, for big blocks. A session uses it only
-// between a read and the write that answers it, and copies what is left
-// before it suspends, so only the small per-connection buffer stays with an
-// idle connection.
+// One read buffer per loop thread, for reads that need no wait. A session
+// uses it only between a read and the write that answers it, and copies what
+// is left before it suspends.
 std::span<char> loop_buffer() {
   thread_local std::array<char, kReadChunk> buffer;
   return buffer;
@@ -88,82 +89,64 @@ class StreamSession {
     spdlog::info("peer={} service={} event=idle_timeout", s_.peer, shared_->log_name);
   }
 
-  // Reads what is available into `into` (the loop buffer).
+  // Reads what is available and returns it (in the connection's own buffer
+  // or the loop buffer; valid until the next suspension).
   //
-  // Waiting for data has two forms, chosen by the size of the last read:
-  //  - small messages (the last read was short of kSmallRead): an
-  //    async_read_some into the connection's own small buffer. Asio's
-  //    speculative read path queues it without a system call, so a
-  //    request/response cycle costs recv + send + epoll_wait.
-  //  - big blocks: async_wait, then one read into the loop buffer. async_wait
-  //    re-arms the socket with epoll_ctl each time (one more system call),
-  //    but a 16 KiB block then takes one recv instead of several.
-  // maybe_readable_ is false only when the last read was short, i.e. the
-  // socket was drained; otherwise read without waiting first.
+  // Waiting for data is an async_read_some into the connection's own buffer:
+  // Asio queues it without a system call after a short read, so a cycle
+  // costs recv + send + epoll_wait. (async_wait would add an epoll_ctl per
+  // wait: Asio re-arms the descriptor for every non-speculative wait.) The
+  // own buffer is small while messages are small and grows while blocks are
+  // big, so an idle connection holds little. After a read that filled its
+  // buffer the socket may hold more, so the next read goes straight to the
+  // 64 KiB loop buffer without waiting.
   // With `pause`, gives up after that much quiet and sets ec to timed_out.
-  awaitable<std::size_t> read(std::span<char> into, error_code& ec,
-                              std::optional<std::chrono::milliseconds> pause = {}) {
+  awaitable<std::span<char>> read(error_code& ec, std::optional<std::chrono::milliseconds> pause = {}) {
     using namespace asio::experimental::awaitable_operators;
     for (;;) {
-      if (!maybe_readable_ && small_messages_ && !pause) co_return co_await read_small(into, ec);
+      if (!maybe_readable_ && !pause) co_return co_await read_waiting(ec);
       if (!maybe_readable_) {
-        if (pause) {
-          asio::steady_timer timer(s_.socket.get_executor(), *pause);
-          auto which = co_await (s_.socket.async_wait(asio::socket_base::wait_read, use_tuple) ||
-                                 timer.async_wait(use_tuple));
-          maybe_readable_ = true;
-          if (which.index() == 1) {
-            ec = asio::error::timed_out;
-            co_return 0;
-          }
-        } else {
-          auto [wait_ec] = co_await s_.socket.async_wait(asio::socket_base::wait_read, use_tuple);
-          if (wait_ec) {
-            ec = wait_ec;
-            co_return 0;
-          }
+        asio::steady_timer timer(s_.socket.get_executor(), *pause);
+        auto which = co_await (s_.socket.async_wait(asio::socket_base::wait_read, use_tuple) ||
+                               timer.async_wait(use_tuple));
+        maybe_readable_ = true;
+        if (which.index() == 1) {
+          ec = asio::error::timed_out;
+          co_return std::span<char>{};
         }
       }
+      auto into = loop_buffer();
       std::size_t n = s_.socket.read_some(asio::buffer(into.data(), into.size()), ec);
       if (ec == asio::error::would_block || ec == asio::error::try_again) {
         maybe_readable_ = false;
         ec = {};
         continue;
       }
-      if (ec) co_return 0;
-      co_return received(n, into.size());
+      if (ec) co_return std::span<char>{};
+      co_return received(into.first(n), into.size());
     }
   }
 
-  awaitable<std::size_t> read_small(std::span<char> into, error_code& ec) {
-    if (!small_) small_ = std::make_unique<char[]>(kSmallRead);
-    auto [read_ec, n] = co_await s_.socket.async_read_some(asio::buffer(small_.get(), kSmallRead), use_tuple);
+  awaitable<std::span<char>> read_waiting(error_code& ec) {
+    std::size_t want = big_blocks_ ? kBigRead : kSmallRead;
+    if (own_size_ != want) {
+      own_ = std::make_unique<char[]>(want);
+      own_size_ = want;
+    }
+    auto [read_ec, n] = co_await s_.socket.async_read_some(asio::buffer(own_.get(), own_size_), use_tuple);
     if (read_ec) {
       ec = read_ec;
-      co_return 0;
+      co_return std::span<char>{};
     }
-    std::memcpy(into.data(), small_.get(), n);
-    if (n < kSmallRead) co_return received(n, kSmallRead);
-    // The small buffer filled: a big block is arriving; take the rest.
-    std::size_t more = s_.socket.read_some(asio::buffer(into.data() + n, into.size() - n), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      ec = {};
-      more = 0;
-    }
-    if (ec) co_return 0;
-    maybe_readable_ = n + more == into.size();  // a short second read drained it
-    small_messages_ = false;
-    services::Counters::add(shared_->counters.bytes_in, n + more);
-    touch();
-    co_return n + more;
+    co_return received({own_.get(), n}, own_size_);
   }
 
-  std::size_t received(std::size_t n, std::size_t asked) {
-    maybe_readable_ = n == asked;
-    small_messages_ = n < kSmallRead;
-    services::Counters::add(shared_->counters.bytes_in, n);
+  std::span<char> received(std::span<char> data, std::size_t asked) {
+    maybe_readable_ = data.size() == asked;   // a short read drained the socket
+    big_blocks_ = data.size() >= kSmallRead;  // sizes the next wait's buffer
+    services::Counters::add(shared_->counters.bytes_in, data.size());
     touch();
-    return n;
+    return data;
   }
 
   // Writes all of `data`. Tries once without blocking; what the kernel does
@@ -211,13 +194,12 @@ class StreamSession {
   awaitable<void> serve_bytes() {
     bool upper = shared_->config.mode == Mode::upper;
     for (;;) {
-      auto buffer = loop_buffer();
       error_code ec;
-      std::size_t n = co_await read(buffer, ec);
+      auto data = co_await read(ec);
       if (ec == asio::error::eof) co_return finish_after_eof();
       if (ec) co_return (void) fail(ec);
-      if (upper) upper_ascii(buffer.first(n));
-      if (!co_await write_all({buffer.data(), n})) co_return;
+      if (upper) upper_ascii(data);
+      if (!co_await write_all({data.data(), data.size()})) co_return;
     }
   }
 
@@ -228,18 +210,17 @@ class StreamSession {
     codec::MessageSplitter splitter(config.max_message);
     if (config.mode == Mode::hello && !co_await write_all(kWelcome)) co_return;
     for (;;) {
-      auto buffer = loop_buffer();
       error_code ec;
       std::optional<std::chrono::milliseconds> pause;
       if (splitter.has_partial()) pause = config.pause;
-      std::size_t n = co_await read(buffer, ec, pause);
+      auto data = co_await read(ec, pause);
       if (ec == asio::error::timed_out || ec == asio::error::eof) {
         if (auto partial = splitter.flush(); partial && !co_await answer(*partial)) co_return;
         if (ec == asio::error::eof) co_return finish_after_eof();
         continue;
       }
       if (ec) co_return (void) fail(ec);
-      if (splitter.feed({buffer.data(), n}) == codec::MessageSplitter::Status::too_long) {
+      if (splitter.feed({data.data(), data.size()}) == codec::MessageSplitter::Status::too_long) {
         close_reason_ = "message_too_long";
         spdlog::info("peer={} service={} event=refused reason=message_too_long limit={}", s_.peer,
                      shared_->log_name, config.max_message);
@@ -266,8 +247,9 @@ class StreamSession {
   net::Session s_;
   Clock::time_point deadline_;
   bool maybe_readable_ = true;
-  bool small_messages_ = true;
-  std::unique_ptr<char[]> small_;  // allocated on the first small wait
+  bool big_blocks_ = false;
+  std::unique_ptr<char[]> own_;  // allocated on the first wait
+  std::size_t own_size_ = 0;
   const char* close_reason_ = "closed";
   std::string reply_;
 };
