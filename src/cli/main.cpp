@@ -9,7 +9,7 @@
 #include <csignal>
 #include <stdexcept>
 
-#include "net/listener.hpp"
+#include "net/startup_error.hpp"
 
 namespace {
 std::string invoked_as = "sockit";

@@ -11,6 +11,7 @@
 #include "net/endpoint.hpp"
 #include "net/engine.hpp"
 #include "net/socket_types.hpp"
+#include "net/startup_error.hpp"
 
 #include <boost/asio/basic_socket_acceptor.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
@@ -83,11 +84,6 @@ class StreamListener : public std::enable_shared_from_this<StreamListener> {
 
 // Binds a UDP socket on the engine's first loop (throws StartupError).
 UdpSocket bind_udp(Engine& engine, const Endpoint& endpoint, Endpoint& bound);
-
-// Start-up failures the user can fix: bad address, port in use, no permission.
-struct StartupError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 // Spawns a top-level coroutine whose exceptions are logged, not swallowed
 // (co_spawn(..., detached) would hide a failure).

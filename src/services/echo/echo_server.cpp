@@ -305,19 +305,14 @@ awaitable<void> udp_loop(std::shared_ptr<Shared> shared, std::shared_ptr<net::Ud
   }
 }
 
+// A command that reaches `bound` from this machine.
 std::string try_command(const net::Endpoint& bound) {
-  std::string host = bound.host == "0.0.0.0" ? "127.0.0.1" : bound.host == "::" ? "::1" : bound.host;
-  std::string hostport = host.find(':') != std::string::npos ? "[" + host + "]:" + std::to_string(bound.port)
-                                                             : host + ":" + std::to_string(bound.port);
-  switch (bound.transport) {
-    case net::Transport::tcp:
-      return "sockit echo " + hostport;
-    case net::Transport::udp:
-      return "sockit echo udp://" + hostport;
-    case net::Transport::unix_stream:
-      return "sockit echo unix:" + bound.path;
-  }
-  return {};
+  net::Endpoint reach = bound;
+  if (reach.host == "0.0.0.0") reach.host = "127.0.0.1";
+  if (reach.host == "::") reach.host = "::1";
+  std::string address = reach.to_string();                          // tcp://h:p, udp://h:p, unix:/p
+  if (reach.transport == net::Transport::tcp) address.erase(0, 6);  // the client's default
+  return "sockit echo " + address;
 }
 
 class EchoServer final : public services::Service {
