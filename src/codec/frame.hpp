@@ -54,6 +54,8 @@ class FrameDecoder {
   // Copying receive: prepare + copy + commit.
   void feed(std::span<const char> bytes);
   void feed(std::string_view bytes) { feed(std::span<const char>(bytes.data(), bytes.size())); }
+  // A std::string converts to both of the above: without this, ambiguous.
+  void feed(const std::string& bytes) { feed(std::string_view(bytes)); }
 
   enum class Status { frame, need_more, error };
   // The next whole frame, `need_more`, or `error` (sticky: a stream with one
