@@ -44,12 +44,14 @@ int main(int argc, char** argv) {
   sockit serve                         run the built-in services (echo on 127.0.0.1:7007)
   sockit echo serve --tcp 0.0.0.0:7007 --mode upper
   sockit echo 127.0.0.1:7007           talk to an echo server at a >> prompt
+  sockit exec 127.0.0.1 -- uname -a    run a command on a sockit exec server
 
 Run 'sockit COMMAND --help' for a command's options and examples.)");
 
   sockit::cli::Action action;
   sockit::cli::add_serve_command(app, action);
   sockit::cli::add_echo_command(app, action);
+  sockit::cli::add_exec_command(app, action);
 
   try {
     app.parse(argc, argv);

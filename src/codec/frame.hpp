@@ -21,6 +21,9 @@ inline constexpr std::size_t kDataFramePayload = 64 * 1024;
 
 // Common frame types (0x01-0x0f); protocols use 0x10-0x7f.
 enum class FrameType : std::uint8_t { hello = 0x01, error = 0x02 };
+constexpr std::uint8_t operator+(FrameType type) {
+  return static_cast<std::uint8_t>(type);
+}
 
 // The code carried by an ERROR frame.
 enum class ErrorCode : std::uint16_t {

@@ -133,4 +133,20 @@ Endpoint parse_endpoint_or_throw(std::string_view text, Transport default_transp
   return *parsed.endpoint;
 }
 
+std::string client_address(const Endpoint& bound) {
+  Endpoint reach = bound;
+  if (reach.host == "0.0.0.0") reach.host = "127.0.0.1";
+  if (reach.host == "::") reach.host = "::1";
+  std::string address = reach.to_string();  // tcp://h:p, udp://h:p, unix:/p
+  if (reach.transport == Transport::tcp) address.erase(0, 6);
+  return address;
+}
+
+bool is_local_only(const Endpoint& endpoint) {
+  if (endpoint.transport == Transport::unix_stream) return true;
+  const std::string& host = endpoint.host;
+  return host == "localhost" || host == "::1" ||
+         (host.starts_with("127.") && host.find_first_not_of("0123456789.") == std::string::npos);
+}
+
 }  // namespace sockit::net

@@ -41,4 +41,12 @@ Endpoint parse_endpoint_or_throw(std::string_view text, Transport default_transp
 
 std::string_view transport_name(Transport t);
 
+// How a client on this machine reaches a bound address: a wildcard host
+// becomes loopback, and tcp:// (every client's default) is left out.
+std::string client_address(const Endpoint& bound);
+
+// True for 127.0.0.0/8, ::1, "localhost" and Unix sockets: addresses only
+// this machine can reach.
+bool is_local_only(const Endpoint& endpoint);
+
 }  // namespace sockit::net

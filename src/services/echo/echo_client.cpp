@@ -1,7 +1,9 @@
 #include "services/echo/echo_client.hpp"
 
 #include "codec/message_splitter.hpp"
+#include "net/connector.hpp"
 #include "net/endpoint.hpp"
+#include "net/within.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -28,6 +30,8 @@ namespace sockit::echo {
 namespace asio = boost::asio;
 using asio::awaitable;
 using boost::system::error_code;
+using net::connect_stream;
+using net::within;
 using namespace asio::experimental::awaitable_operators;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
@@ -49,58 +53,6 @@ void write_stdout(std::string_view bytes) {
     }
     bytes.remove_prefix(static_cast<std::size_t>(n));
   }
-}
-
-std::string connect_failure(const net::Endpoint& endpoint, const error_code& ec) {
-  if (ec == asio::error::connection_refused)
-    return endpoint.to_string() + ": connection refused (is the server running?)";
-  if (ec == asio::error::timed_out || ec == asio::error::operation_aborted)
-    return endpoint.to_string() + ": no answer (timed out connecting)";
-  return endpoint.to_string() + ": " + ec.message();
-}
-
-// Waits for `op` at most `limit`; an expired wait becomes timed_out.
-template <typename Result>
-awaitable<std::optional<Result>> within(std::chrono::milliseconds limit, awaitable<Result> op) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, limit);
-  auto which = co_await (std::move(op) || timer.async_wait(use_tuple));
-  if (which.index() == 1) co_return std::nullopt;
-  co_return std::get<0>(std::move(which));
-}
-
-awaitable<asio::generic::stream_protocol::socket> connect_stream(const net::Endpoint& endpoint,
-                                                                 std::chrono::milliseconds limit) {
-  auto executor = co_await asio::this_coro::executor;
-  asio::generic::stream_protocol::socket socket(executor);
-  error_code ec = asio::error::timed_out;
-  if (endpoint.transport == net::Transport::unix_stream) {
-    asio::local::stream_protocol::endpoint local(endpoint.path);
-    socket.open(asio::generic::stream_protocol(AF_UNIX, 0));
-    ec = {};
-    socket.connect(local, ec);
-    if (ec) throw ClientError(connect_failure(endpoint, ec));
-    co_return socket;
-  }
-  asio::ip::tcp::resolver resolver(executor);
-  auto [resolve_ec, results] =
-      co_await resolver.async_resolve(endpoint.host, std::to_string(endpoint.port), use_tuple);
-  if (resolve_ec) throw ClientError("cannot resolve host '" + endpoint.host + "': " + resolve_ec.message());
-  for (const auto& entry : results) {
-    asio::ip::tcp::socket tcp(executor);
-    auto attempt = [](asio::ip::tcp::socket& s, asio::ip::tcp::endpoint at) -> awaitable<error_code> {
-      auto [e] = co_await s.async_connect(at, use_tuple);
-      co_return e;
-    };
-    auto result = co_await within<error_code>(limit, attempt(tcp, entry.endpoint()));
-    ec = result ? *result : error_code(asio::error::timed_out);
-    if (!ec) {
-      tcp.set_option(asio::ip::tcp::no_delay(true), ec);
-      auto protocol = tcp.local_endpoint().protocol();
-      co_return asio::generic::stream_protocol::socket(
-          executor, asio::generic::stream_protocol(protocol.family(), IPPROTO_TCP), tcp.release());
-    }
-  }
-  throw ClientError(connect_failure(endpoint, ec));
 }
 
 // Pipe mode over a stream: stdin to the server, everything back to stdout.

@@ -307,12 +307,7 @@ awaitable<void> udp_loop(std::shared_ptr<Shared> shared, std::shared_ptr<net::Ud
 
 // A command that reaches `bound` from this machine.
 std::string try_command(const net::Endpoint& bound) {
-  net::Endpoint reach = bound;
-  if (reach.host == "0.0.0.0") reach.host = "127.0.0.1";
-  if (reach.host == "::") reach.host = "::1";
-  std::string address = reach.to_string();                          // tcp://h:p, udp://h:p, unix:/p
-  if (reach.transport == net::Transport::tcp) address.erase(0, 6);  // the client's default
-  return "sockit echo " + address;
+  return "sockit echo " + net::client_address(bound);
 }
 
 class EchoServer final : public services::Service {

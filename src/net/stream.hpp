@@ -1,0 +1,50 @@
+// Stream: a connected byte stream, plain or TLS, behind one interface so a
+// protocol session is written once for both. Asio's SSL headers stay in
+// stream.cpp.
+#pragma once
+
+#include "net/socket_types.hpp"
+#include "net/tls.hpp"
+
+#include <boost/system/error_code.hpp>
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+namespace sockit::net {
+
+class Stream {
+ public:
+  explicit Stream(StreamSocket socket);          // plain
+  Stream(StreamSocket socket, TlsContext& tls);  // TLS: handshake() before anything else
+  Stream(Stream&&) noexcept;
+  Stream& operator=(Stream&&) noexcept;
+  ~Stream();
+
+  bool is_tls() const;
+  // TLS only. `server_name` (client side) is sent as SNI and, with a CA
+  // context, checked against the certificate.
+  boost::asio::awaitable<void> handshake_server(boost::system::error_code& ec);
+  boost::asio::awaitable<void> handshake_client(const std::string& server_name,
+                                                boost::system::error_code& ec);
+  // The peer certificate's fingerprint (fingerprint_text form), after a
+  // client handshake.
+  std::optional<std::string> peer_fingerprint() const;
+
+  boost::asio::awaitable<std::size_t> read_some(std::span<char> into, boost::system::error_code& ec);
+  // Writes every piece, in order (one gather write where possible).
+  boost::asio::awaitable<void> write(std::span<const std::span<const char>> pieces,
+                                     boost::system::error_code& ec);
+
+  StreamSocket& socket();
+  void close();
+
+ private:
+  struct Tls;
+  StreamSocket socket_;
+  std::unique_ptr<Tls> tls_;
+};
+
+}  // namespace sockit::net

@@ -1,0 +1,40 @@
+#include "services/exec/known_hosts.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace sockit::exec {
+
+std::string default_known_hosts() {
+  if (const char* state = std::getenv("XDG_STATE_HOME"); state && *state)
+    return std::string(state) + "/sockit/known_hosts";
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : ".") + "/.local/state/sockit/known_hosts";
+}
+
+HostCheckResult check_known_host(const std::string& file, const std::string& host_port,
+                                 const std::string& fingerprint) {
+  {
+    std::ifstream in(file);
+    for (std::string line; std::getline(in, line);) {
+      std::istringstream fields(line);
+      std::string host, recorded;
+      if (!(fields >> host >> recorded) || host.starts_with("#") || host != host_port) continue;
+      if (recorded == fingerprint) return {HostCheck::known, recorded};
+      return {HostCheck::changed, recorded};
+    }
+  }
+  std::error_code ec;
+  auto parent = std::filesystem::path(file).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  std::ofstream out(file, std::ios::app);
+  out << host_port << ' ' << fingerprint << '\n';
+  out.flush();
+  if (!out) throw std::runtime_error("cannot record the server's fingerprint in " + file);
+  return {HostCheck::recorded, {}};
+}
+
+}  // namespace sockit::exec
