@@ -2,6 +2,7 @@
 #include "cli/commands.hpp"
 #include "net/log.hpp"
 #include "services/echo/echo_server.hpp"
+#include "services/exec/exec_server.hpp"
 #include "services/serve/serve_config.hpp"
 
 #include <fmt/format.h>
@@ -23,7 +24,8 @@ void add_serve_command(CLI::App& app, Action& action) {
                 "Print only the bound addresses, one per line, once listening");
   cmd->add_option("--log-level", options->log_level, "trace, debug, info, warn, error or off");
   cmd->footer(R"(Examples:
-  sockit serve                               built-in config: echo on 127.0.0.1:7007 (TCP+UDP)
+  sockit serve                               built-in config: echo on 127.0.0.1:7007 (TCP+UDP),
+                                             exec on 127.0.0.1:7022 if ~/.config/sockit/exec.token exists
   sockit serve --print-default-config > sockit.toml
   sockit serve --config sockit.toml
 Stops on SIGINT/SIGTERM: stops accepting, gives live sessions [engine] shutdown_grace seconds.)");
@@ -40,7 +42,9 @@ Stops on SIGINT/SIGTERM: stops accepting, gives live sessions [engine] shutdown_
       config.supervisor.print_addresses = options->print_address;
       config.supervisor.program = program_name();
       services::Supervisor supervisor(config.supervisor);
+      serve::resolve_exec_tokens(config);
       for (auto& echo_config : config.echo) supervisor.add(echo::make_echo_server(echo_config));
+      for (auto& exec_config : config.exec) supervisor.add(exec::make_exec_server(exec_config));
       return supervisor.run();
     };
   });

@@ -240,7 +240,11 @@ class ExecClient {
   [[noreturn]] void throw_read_failure(services::FrameConnection& connection, const error_code& ec) {
     if (!connection.decoder().error().empty())
       throw ClientFailure("protocol error: " + connection.decoder().error());
-    if (ec == asio::error::eof) throw ClientFailure("the server closed the connection");
+    if (ec == asio::error::eof)
+      throw ClientFailure(
+          connection.stream().is_tls()
+              ? "the server closed the connection"
+              : "the server closed the connection (if it uses TLS: add --tls or --fingerprint)");
     throw ClientFailure("connection lost: " + ec.message());
   }
 

@@ -13,6 +13,8 @@ struct ExecConfig {
   std::string name = "exec";
   std::vector<std::string> listen;  // tcp host:port or unix:/path
   std::string token;                // the secret itself (from a file or SOCKIT_TOKEN)
+  std::string token_file;           // serve config: where the token is read from at start
+  bool skip_without_token = false;  // serve config: no token means "not started", not an error
 
   // TLS: a certificate and key, or a self-signed pair kept in tls_dir.
   std::string tls_cert;

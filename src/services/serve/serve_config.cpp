@@ -1,9 +1,15 @@
 #include "services/serve/serve_config.hpp"
 
 #include "net/endpoint.hpp"
+#include "services/exec/token.hpp"
 
 #include <toml++/toml.h>
 
+#include <spdlog/spdlog.h>
+
+#include <unistd.h>
+
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -29,6 +35,20 @@ max_connections = 10000
 max_per_ip = 1000
 idle_timeout = 300       # seconds
 max_message = 65536      # bytes, hello and reply modes
+
+# Remote commands (docs/exec.md), only once a token exists: write one with
+#   mkdir -p ~/.config/sockit && head -c 32 /dev/urandom | base64 > ~/.config/sockit/exec.token
+# (or set SOCKIT_TOKEN). Try: sockit exec 127.0.0.1:7022 -- uname -a
+[exec.main]
+listen = ["127.0.0.1:7022"]
+token_file = "~/.config/sockit/exec.token"
+if_no_token = "skip"     # skip: not started without a token | fail: refuse to start
+shell = true             # false: run the argument vector, no /bin/sh -c
+allow = []               # with shell = false: the only programs that may run
+timeout = 0              # seconds a command may run; 0 = no limit
+max_output = 0           # bytes of output before the command is killed; 0 = no limit
+max_connections = 256
+max_per_ip = 32
 )";
 
 class Reader {
@@ -59,6 +79,13 @@ class Reader {
     if (*value < min || *value > max)
       fail(node, key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
     out = static_cast<T>(*value);
+  }
+
+  void boolean(std::string_view key, bool& out) const {
+    const toml::node* node = table_.get(key);
+    if (!node) return;
+    if (!node->is_boolean()) fail(node, key, "expected true or false");
+    out = *node->value<bool>();
   }
 
   void string(std::string_view key, std::string& out) const {
@@ -151,7 +178,87 @@ echo::EchoConfig read_echo(std::string_view source, const std::string& name, con
   return config;
 }
 
+exec::ExecConfig read_exec(std::string_view source, const std::string& name, const toml::table& table) {
+  Reader r(source, table, "exec." + name + ".");
+  r.check_keys({"listen", "token_file", "if_no_token", "tls_cert", "tls_key", "tls_self_signed", "tls_dir",
+                "shell", "allow", "dir", "timeout", "max_output", "max_connections", "max_per_ip",
+                "auth_timeout", "auth_delay_ms", "max_auth_failures", "idle_timeout", "backlog"});
+  exec::ExecConfig config;
+  config.name = name;
+  config.listen = {"127.0.0.1:7022"};
+  r.strings("listen", config.listen);
+  for (const auto& text : config.listen) {
+    auto parsed = net::parse_endpoint(text, net::Transport::tcp);
+    if (!parsed.endpoint) r.fail(table.get("listen"), "listen", parsed.error);
+  }
+  r.string("token_file", config.token_file);
+  std::string if_no_token = "fail";
+  r.string("if_no_token", if_no_token);
+  if (if_no_token != "fail" && if_no_token != "skip")
+    r.fail(table.get("if_no_token"), "if_no_token", "expected \"fail\" or \"skip\"");
+  config.skip_without_token = if_no_token == "skip";
+  r.string("tls_cert", config.tls_cert);
+  r.string("tls_key", config.tls_key);
+  r.boolean("tls_self_signed", config.tls_self_signed);
+  r.string("tls_dir", config.tls_dir);
+  r.boolean("shell", config.shell);
+  r.strings("allow", config.allow);
+  r.string("dir", config.dir);
+  std::int64_t seconds = config.timeout.count();
+  r.integer("timeout", seconds, 0, 365L * 24 * 3600);
+  config.timeout = std::chrono::seconds(seconds);
+  r.integer("max_output", config.max_output, 0, std::int64_t{1} << 50);
+  r.integer("max_connections", config.max_connections, 0, 1'000'000);
+  r.integer("max_per_ip", config.max_per_ip, 0, 1'000'000);
+  seconds = config.auth_timeout.count();
+  r.integer("auth_timeout", seconds, 1, 3600);
+  config.auth_timeout = std::chrono::seconds(seconds);
+  std::int64_t delay = config.auth_delay.count();
+  r.integer("auth_delay_ms", delay, 0, 60'000);
+  config.auth_delay = std::chrono::milliseconds(delay);
+  r.integer("max_auth_failures", config.max_auth_failures, 0, 1'000'000);
+  seconds = config.idle_timeout.count();
+  r.integer("idle_timeout", seconds, 1, 7L * 24 * 3600);
+  config.idle_timeout = std::chrono::seconds(seconds);
+  r.integer("backlog", config.backlog, 1, 65535);
+  return config;
+}
+
+std::string expand_home(const std::string& path) {
+  if (!path.starts_with("~/")) return path;
+  const char* home = std::getenv("HOME");
+  return std::string(home ? home : "") + path.substr(1);
+}
+
 }  // namespace
+
+void resolve_exec_tokens(ServeConfig& config) {
+  std::vector<exec::ExecConfig> kept;
+  for (auto& service : config.exec) {
+    std::string file = expand_home(service.token_file);
+    bool have_file = !file.empty() && ::access(file.c_str(), F_OK) == 0;
+    auto token = exec::load_token(have_file ? file : "");  // the file, else SOCKIT_TOKEN
+    if (!token) {
+      std::string where = file.empty() ? "no token_file" : file + " does not exist";
+      if (service.skip_without_token) {
+        spdlog::info("service=exec.{} event=skipped reason=\"no token: {} and SOCKIT_TOKEN is not set\"",
+                     service.name, where);
+        continue;
+      }
+      throw std::invalid_argument("exec." + service.name + ": no token: " + where +
+                                  " and SOCKIT_TOKEN is not set");
+    }
+    service.token = *token;
+    try {
+      exec::validate(service);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument("exec." + service.name + ": " + e.what());
+    }
+    kept.push_back(std::move(service));
+  }
+  config.exec = std::move(kept);
+  ::unsetenv(exec::kTokenEnvironment);  // commands never see it
+}
 
 std::string_view default_serve_config() {
   return kDefault;
@@ -167,7 +274,7 @@ ServeConfig parse_serve_config(std::string_view toml_text, std::string_view sour
   }
   ServeConfig config;
   Reader top(source_name, root, "");
-  top.check_keys({"engine", "echo"});
+  top.check_keys({"engine", "echo", "exec"});
   if (const auto* node = root.get("engine")) {
     if (!node->is_table()) top.fail(node, "engine", "expected a table [engine]");
     read_engine(source_name, *node->as_table(), config);
@@ -180,9 +287,17 @@ ServeConfig parse_serve_config(std::string_view toml_text, std::string_view sour
       config.echo.push_back(read_echo(source_name, std::string(name.str()), *instance.as_table()));
     }
   }
-  if (config.echo.empty())
+  if (const auto* node = root.get("exec")) {
+    if (!node->is_table()) top.fail(node, "exec", "expected tables [exec.NAME]");
+    for (const auto& [name, instance] : *node->as_table()) {
+      if (!instance.is_table())
+        top.fail(&instance, "exec." + std::string(name.str()), "expected a table [exec.NAME]");
+      config.exec.push_back(read_exec(source_name, std::string(name.str()), *instance.as_table()));
+    }
+  }
+  if (config.echo.empty() && config.exec.empty())
     throw std::invalid_argument(std::string(source_name) +
-                                ": no service configured (add an [echo.NAME] table)");
+                                ": no service configured (add an [echo.NAME] or [exec.NAME] table)");
   return config;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "services/echo/echo_config.hpp"
+#include "services/exec/exec_config.hpp"
 #include "services/supervisor.hpp"
 
 #include <string>
@@ -15,7 +16,14 @@ namespace sockit::serve {
 struct ServeConfig {
   services::SupervisorOptions supervisor;
   std::vector<echo::EchoConfig> echo;
+  // Tokens are not read here (parsing touches no files): see
+  // resolve_exec_tokens().
+  std::vector<exec::ExecConfig> exec;
 };
+
+// Reads each exec service's token (its token_file, else SOCKIT_TOKEN) and
+// drops the services that may run without one. Throws std::invalid_argument.
+void resolve_exec_tokens(ServeConfig& config);
 
 // Throws std::invalid_argument: "FILE:LINE: echo.main.mode: ..." in one line.
 ServeConfig parse_serve_config(std::string_view toml_text, std::string_view source_name);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <stdexcept>
 
 using sockit::serve::parse_serve_config;
@@ -66,4 +67,44 @@ TEST(ServeConfig, ErrorsNameFileLineAndKey) {
 TEST(ServeConfig, ErrorsAreOneLine) {
   for (auto text : {"[echo.main\n", "[echo.main]\nmdoe=1\n", "x = 1\n"})
     EXPECT_EQ(error_of(text).find('\n'), std::string::npos) << error_of(text);
+}
+
+TEST(ServeConfig, DefaultHasExecThatWaitsForAToken) {
+  auto config = parse_serve_config(sockit::serve::default_serve_config(), "built-in");
+  ASSERT_EQ(config.exec.size(), 1u);
+  EXPECT_EQ(config.exec[0].listen, std::vector<std::string>{"127.0.0.1:7022"});
+  EXPECT_TRUE(config.exec[0].skip_without_token);
+  ::unsetenv("SOCKIT_TOKEN");
+  config.exec[0].token_file = "/nonexistent/sockit/exec.token";
+  sockit::serve::resolve_exec_tokens(config);
+  EXPECT_TRUE(config.exec.empty());  // skipped, not an error
+}
+
+TEST(ServeConfig, ExecSectionKeysAndTheirErrors) {
+  auto config = parse_serve_config(R"(
+[exec.admin]
+listen = ["unix:/tmp/admin.sock"]
+shell = false
+allow = ["uptime", "df"]
+timeout = 30
+max_output = 1000000
+if_no_token = "fail"
+)",
+                                   "t");
+  ASSERT_EQ(config.exec.size(), 1u);
+  EXPECT_FALSE(config.exec[0].shell);
+  EXPECT_EQ(config.exec[0].allow, (std::vector<std::string>{"uptime", "df"}));
+  EXPECT_EQ(config.exec[0].timeout, std::chrono::seconds(30));
+  EXPECT_EQ(config.exec[0].max_output, 1000000u);
+  ::unsetenv("SOCKIT_TOKEN");
+  EXPECT_THROW(sockit::serve::resolve_exec_tokens(config), std::invalid_argument);  // fail: no token
+  ::setenv("SOCKIT_TOKEN", "0123456789abcdef0123", 1);
+  sockit::serve::resolve_exec_tokens(config);
+  EXPECT_EQ(config.exec[0].token, "0123456789abcdef0123");
+  EXPECT_EQ(::getenv("SOCKIT_TOKEN"), nullptr);  // commands never see it
+
+  EXPECT_EQ(error_of("[exec.x]\nshel = true\n"), "test.toml:2: exec.x.shel: unknown key");
+  EXPECT_EQ(error_of("[exec.x]\nshell = 1\n"), "test.toml:2: exec.x.shell: expected true or false");
+  EXPECT_EQ(error_of("[exec.x]\nif_no_token = \"maybe\"\n"),
+            "test.toml:2: exec.x.if_no_token: expected \"fail\" or \"skip\"");
 }
