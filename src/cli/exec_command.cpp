@@ -139,6 +139,10 @@ Addresses other than loopback and Unix sockets need TLS.)");
     auto rest = cmd->remaining();
     if (rest.empty())
       throw CLI::ValidationError("exec", "give a server (sockit exec HOST -- COMMAND) or 'serve'");
+    // Options go before HOST; prefix_command() hands an unknown one over as
+    // if it were the host.
+    if (rest.front().starts_with("-"))
+      throw CLI::ValidationError("exec", "unknown option " + rest.front() + " (options go before HOST)");
     o->client.address = rest.front();
     auto command_begin = rest.begin() + 1;
     if (command_begin != rest.end() && *command_begin == "--") ++command_begin;

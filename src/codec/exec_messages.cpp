@@ -59,4 +59,17 @@ std::string signal_payload(int signal) {
   return std::string(1, static_cast<char>(signal));
 }
 
+std::string stdin_ack_payload(std::uint32_t bytes) {
+  return {static_cast<char>(bytes >> 24), static_cast<char>(bytes >> 16), static_cast<char>(bytes >> 8),
+          static_cast<char>(bytes)};
+}
+
+std::optional<std::uint32_t> parse_stdin_ack(std::string_view payload) {
+  if (payload.size() != 4) return std::nullopt;
+  std::uint32_t bytes = 0;
+  for (char c : payload) bytes = (bytes << 8) | static_cast<unsigned char>(c);
+  if (bytes == 0) return std::nullopt;
+  return bytes;
+}
+
 }  // namespace sockit::codec::exec

@@ -22,8 +22,16 @@ enum class Type : std::uint8_t {
   stderr_data = 0x15,
   exit = 0x16,
   signal = 0x17,
+  stdin_ack = 0x18,  // server to client: stdin bytes the command has taken
 };
-constexpr std::uint8_t operator+(Type type) { return static_cast<std::uint8_t>(type); }
+
+// Stdin flow control: a client keeps at most this many STDIN payload bytes
+// sent but not yet acknowledged by STDIN_ACK, so the server never has to stop
+// reading the connection and a SIGNAL or a hang-up is always seen at once.
+inline constexpr std::uint32_t kStdinWindow = 1024 * 1024;
+constexpr std::uint8_t operator+(Type type) {
+  return static_cast<std::uint8_t>(type);
+}
 
 enum class RunForm : std::uint8_t {
   argv = 0,          // an argument vector
@@ -46,6 +54,9 @@ struct Exit {
 };
 std::string exit_payload(const Exit& exit);
 std::optional<Exit> parse_exit(std::string_view payload);
+
+std::string stdin_ack_payload(std::uint32_t bytes);
+std::optional<std::uint32_t> parse_stdin_ack(std::string_view payload);  // exactly 4 bytes, > 0
 
 // SIGNAL carries one of these Linux signal numbers; nothing for any other.
 std::optional<int> parse_signal(std::string_view payload);

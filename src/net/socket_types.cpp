@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/un.h>
 
 #include <fmt/format.h>
@@ -43,6 +44,11 @@ std::string describe_peer(const StreamEndpoint& peer) {
 std::string describe_peer(const boost::asio::ip::udp::endpoint& peer) {
   if (peer.address().is_v6()) return fmt::format("[{}]:{}", peer.address().to_string(), peer.port());
   return fmt::format("{}:{}", peer.address().to_string(), peer.port());
+}
+
+bool peer_hung_up(StreamSocket& socket) {
+  pollfd entry{socket.native_handle(), POLLRDHUP, 0};
+  return ::poll(&entry, 1, 0) == 1 && (entry.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
 }  // namespace sockit::net

@@ -20,4 +20,9 @@ std::string describe_peer(const StreamEndpoint& peer);
 std::string peer_ip(const StreamEndpoint& peer);
 std::string describe_peer(const boost::asio::ip::udp::endpoint& peer);
 
+// True once the peer closed or reset the connection, even while data it sent
+// earlier is still unread (poll's POLLRDHUP): for a session that has stopped
+// reading on purpose and would otherwise not notice.
+bool peer_hung_up(StreamSocket& socket);
+
 }  // namespace sockit::net

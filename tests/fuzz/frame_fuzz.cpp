@@ -50,6 +50,7 @@ void check_payload(std::uint8_t type, std::string_view payload) {
     check(exec::is_forwardable_signal(*signal));
     check(exec::signal_payload(*signal) == payload);
   }
+  if (auto ack = exec::parse_stdin_ack(payload)) check(*ack > 0 && exec::stdin_ack_payload(*ack) == payload);
 }
 
 Result decode(std::string_view stream, std::size_t max_payload, const unsigned char* sizes, bool whole) {

@@ -1,5 +1,6 @@
 #include "services/exec/command_run.hpp"
 
+#include "net/wake_signal.hpp"
 #include "services/exec/process_v2.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -11,7 +12,9 @@
 #include <boost/asio/write.hpp>
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,19 +33,38 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // Queued client stdin before the session stops reading the connection.
-constexpr std::size_t kStdinHighWater = 1024 * 1024;
+// Clients that follow the window (codec::exec::kStdinWindow) never reach it;
+// one that ignores it is slowed down by TCP instead.
+constexpr std::size_t kStdinHighWater = codec::exec::kStdinWindow + codec::kDataFramePayload;
+// Acknowledge stdin in batches, not per write.
+constexpr std::uint32_t kAckBatch = 128 * 1024;
 // After the command exits, how long output that is still open (a descendant
 // that escaped the group with setsid) may keep the command from ending.
 constexpr auto kOutputGrace = std::chrono::seconds(2);
 // Larger pipes mean fewer wake-ups per byte for output-heavy commands.
 constexpr int kPipeSize = 256 * 1024;
 
+// Marks every descriptor above stderr close-on-exec. Boost.Process 1.81 means
+// to close them itself, but its close_all() skips the range between stderr
+// and the highest descriptor it keeps (`next = whitelist[idx]`, not idx + 1),
+// so a command inherited the client's socket and the listeners. CLOEXEC, not
+// close: the launcher's own error pipe must live until exec.
+void close_on_exec_above_stderr() {
+  if (::syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) == 0) return;
+  for (int fd = 3, end = static_cast<int>(::sysconf(_SC_OPEN_MAX)); fd < end; ++fd) {
+    int flags = ::fcntl(fd, F_GETFD);
+    if (flags >= 0) ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+  }
+}
+
 // Runs in the child between fork and exec: its own process group (so the
-// whole tree can be killed at once) and default signal handling (sockit
-// ignores SIGPIPE; a command must not inherit that).
+// whole tree can be killed at once), default signal handling (sockit
+// ignores SIGPIPE; a command must not inherit that), and only its three
+// standard descriptors.
 struct ChildSetup {
   template <typename Launcher>
   error_code on_exec_setup(Launcher&, const bp::filesystem::path&, const char* const*&) {
+    close_on_exec_above_stderr();
     if (::setpgid(0, 0) != 0) return error_code(errno, boost::system::system_category());
     ::signal(SIGPIPE, SIG_DFL);
     sigset_t none;
@@ -50,17 +72,16 @@ struct ChildSetup {
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     return {};
   }
-};
 
-// A timer that never expires, used as a condition variable: cancel() wakes
-// every waiter, which checks its condition again.
-struct Signal {
-  explicit Signal(const asio::any_io_executor& executor) : timer(executor) {
-    timer.expires_at(asio::steady_timer::time_point::max());
+  // After a failed execve the launcher calls exit(), which in this forked
+  // copy of the server would run its destructors (and LeakSanitizer, which
+  // blocked on a pipe and kept a clone of the server alive). _exit instead.
+  // Variadic because 1.81 detects the hook with one signature and calls it
+  // with another.
+  template <typename... Args>
+  void on_exec_error(Args&&...) {
+    ::_exit(127);
   }
-  awaitable<void> wait() { co_await timer.async_wait(use_tuple); }
-  void notify() { timer.cancel(); }
-  asio::steady_timer timer;
 };
 
 }  // namespace
@@ -88,8 +109,8 @@ struct CommandRun::Impl {
   std::size_t stdin_bytes = 0;
   bool stdin_end_queued = false;
   bool stdin_gone = false;  // closed, or the child stopped reading it
-  Signal stdin_queued;
-  Signal stdin_drained;
+  net::WakeSignal stdin_queued;
+  net::WakeSignal stdin_drained;
 
   std::uint64_t output_bytes = 0;
   bool discarding_output = false;
@@ -98,7 +119,7 @@ struct CommandRun::Impl {
   Clock::time_point exited_at;
   int native_status = 0;
   asio::steady_timer watch_timer;
-  Signal forever;
+  net::WakeSignal forever;  // never notified: a branch that must not end a race
 
   void kill_group(const char* reason) {
     if (kill_reason.empty()) kill_reason = reason;
@@ -141,18 +162,25 @@ struct CommandRun::Impl {
     watch_timer.cancel();
   }
 
-  awaitable<void> feed_stdin() {
+  awaitable<void> feed_stdin(services::FrameConnection& connection) {
+    std::uint32_t unacknowledged = 0;
     for (;;) {
       if (stdin_queue.empty()) {
+        if (unacknowledged > 0) {
+          co_await acknowledge(connection, unacknowledged);
+          continue;
+        }
         if (stdin_end_queued) break;
         co_await stdin_queued.wait();
         continue;
       }
       auto [ec, n] = co_await asio::async_write(stdin_pipe, asio::buffer(stdin_queue.front()), use_tuple);
+      unacknowledged += static_cast<std::uint32_t>(stdin_queue.front().size());
       stdin_bytes -= stdin_queue.front().size();
       stdin_queue.pop_front();
       stdin_drained.notify();
       if (ec) break;  // the child closed its stdin: what else comes is dropped
+      if (unacknowledged >= kAckBatch) co_await acknowledge(connection, unacknowledged);
     }
     error_code ignored;
     stdin_pipe.close(ignored);
@@ -161,6 +189,13 @@ struct CommandRun::Impl {
     stdin_bytes = 0;
     stdin_drained.notify();
     co_await forever.wait();
+  }
+
+  // Gives the client credit for `bytes` more of stdin.
+  awaitable<void> acknowledge(services::FrameConnection& connection, std::uint32_t& bytes) {
+    auto payload = codec::exec::stdin_ack_payload(bytes);
+    bytes = 0;
+    co_await connection.send(+codec::exec::Type::stdin_ack, payload);
   }
 
   // Kills on timeout; after the exit, ends output that stays open too long.
@@ -198,18 +233,20 @@ std::variant<std::unique_ptr<CommandRun>, Refusal> CommandRun::start(const asio:
                                                                      const std::string& dir,
                                                                      RunLimits limits) {
   auto impl = std::make_unique<Impl>(executor, limits);
-  try {
-    bp::process_stdio stdio{impl->stdin_pipe, impl->stdout_pipe, impl->stderr_pipe};
-    if (dir.empty())
-      impl->process.emplace(executor, command.program, command.args, stdio, ChildSetup{});
-    else
-      impl->process.emplace(executor, command.program, command.args, stdio, bp::process_start_dir(dir),
-                            ChildSetup{});
-  } catch (const boost::system::system_error& e) {
-    auto code = e.code().value();
-    if (code == ENOENT) return Refusal{127, "sockit: " + command.program + ": command not found"};
-    return Refusal{126, "sockit: " + command.program + ": cannot execute: " + e.code().message()};
+  // An explicit launcher, to learn the pid of a child whose exec failed: the
+  // launcher reports the failure but leaves that child unreaped.
+  bp::posix::default_launcher launcher;
+  error_code ec;
+  bp::process_stdio stdio{impl->stdin_pipe, impl->stdout_pipe, impl->stderr_pipe};
+  auto process = dir.empty() ? launcher(executor, ec, command.program, command.args, stdio, ChildSetup{})
+                             : launcher(executor, ec, command.program, command.args, stdio,
+                                        bp::process_start_dir(dir), ChildSetup{});
+  if (ec) {
+    if (launcher.pid > 0) ::waitpid(launcher.pid, nullptr, 0);  // it has _exit()ed or is about to
+    if (ec.value() == ENOENT) return Refusal{127, "sockit: " + command.program + ": command not found"};
+    return Refusal{126, "sockit: " + command.program + ": cannot execute: " + ec.message()};
   }
+  impl->process.emplace(std::move(process));
   impl->pid = impl->process->id();
   ::fcntl(impl->stdout_pipe.native_handle(), F_SETPIPE_SZ, kPipeSize);
   ::fcntl(impl->stderr_pipe.native_handle(), F_SETPIPE_SZ, kPipeSize);
@@ -221,7 +258,7 @@ awaitable<codec::exec::Exit> CommandRun::run(services::FrameConnection& connecti
   using codec::exec::Type;
   co_await ((s.pump(s.stdout_pipe, +Type::stdout_data, connection) &&
              s.pump(s.stderr_pipe, +Type::stderr_data, connection) && s.wait_exit()) ||
-            s.feed_stdin() || s.watchdog());
+            s.feed_stdin(connection) || s.watchdog());
   codec::exec::Exit exit;
   if (WIFSIGNALED(s.native_status)) {
     exit.signaled = true;
@@ -246,8 +283,11 @@ void CommandRun::queue_stdin(std::string_view bytes) {
 }
 
 awaitable<void> CommandRun::stdin_room() {
-  auto& s = *impl_;
-  while (s.stdin_bytes >= kStdinHighWater && !s.stdin_gone) co_await s.stdin_drained.wait();
+  while (!has_stdin_room()) co_await impl_->stdin_drained.wait();
+}
+
+bool CommandRun::has_stdin_room() const {
+  return impl_->stdin_bytes < kStdinHighWater || impl_->stdin_gone;
 }
 
 void CommandRun::signal(int number) {

@@ -41,6 +41,7 @@ class CommandRun {
   // before queueing more (back-pressure on the client).
   void queue_stdin(std::string_view bytes);
   boost::asio::awaitable<void> stdin_room();
+  bool has_stdin_room() const;
   void signal(int number);  // to the whole group
   int pid() const;
 

@@ -6,6 +6,7 @@
 #include "net/endpoint.hpp"
 #include "net/stream.hpp"
 #include "net/tls.hpp"
+#include "net/wake_signal.hpp"
 #include "services/exec/known_hosts.hpp"
 #include "services/exec/token.hpp"
 #include "services/framing/frame_connection.hpp"
@@ -202,6 +203,7 @@ class ExecClient {
       throw ClientFailure("the server speaks another protocol version");
     co_await expect(connection, +Type::auth_ok, kAuthOkName);
     if (one_command) {
+      if (options_.no_stdin) co_await connection.send(+Type::stdin_data, "");  // -n: end of input at once
       status = co_await follow(connection, !options_.no_stdin);
     } else {
       status = 0;
@@ -258,13 +260,26 @@ class ExecClient {
   // and signals to it. Returns its exit status as a shell gives it.
   awaitable<int> follow(services::FrameConnection& connection, bool forward_stdin) {
     std::optional<codec::exec::Exit> exit;
+    std::exception_ptr failure;
     if (forward_stdin)
-      co_await (receive(connection, exit) || send_stdin(connection) || forward_signals(connection));
+      co_await (catching(receive(connection, exit), failure) || send_stdin(connection) ||
+                forward_signals(connection));
     else
-      co_await (receive(connection, exit) || forward_signals(connection));
+      co_await (catching(receive(connection, exit), failure) || forward_signals(connection));
+    if (failure) std::rethrow_exception(failure);
     if (!exit) throw ClientFailure("interrupted");
     if (!exit->reason.empty()) fmt::print(stderr, "sockit: remote command killed: {}\n", exit->reason);
     co_return exit->signaled ? 128 + exit->value : exit->value;
+  }
+
+  // `||` waits for a branch to succeed: receive() failing (the server gone)
+  // must still end the race, or follow() would wait on stdin and signals.
+  static awaitable<void> catching(awaitable<void> task, std::exception_ptr& failure) {
+    try {
+      co_await std::move(task);
+    } catch (...) {
+      failure = std::current_exception();
+    }
   }
 
   awaitable<void> receive(services::FrameConnection& connection, std::optional<codec::exec::Exit>& exit) {
@@ -279,6 +294,13 @@ class ExecClient {
         case +Type::stderr_data:
           write_all(STDERR_FILENO, frame->payload);
           break;
+        case +Type::stdin_ack: {
+          auto bytes = codec::exec::parse_stdin_ack(frame->text());
+          if (!bytes) throw ClientFailure("protocol error: malformed STDIN_ACK frame");
+          stdin_credit_ += *bytes;
+          if (credit_signal_) credit_signal_->notify();
+          break;
+        }
         case +Type::exit:
           exit = codec::exec::parse_exit(frame->text());
           if (!exit) throw ClientFailure("protocol error: malformed EXIT frame");
@@ -291,13 +313,22 @@ class ExecClient {
     }
   }
 
+  // Stdin within the server's window (codec::exec::kStdinWindow): never
+  // more unacknowledged than that, so the connection always has room for a
+  // SIGNAL and the server always reads.
   awaitable<void> send_stdin(services::FrameConnection& connection) {
-    Input input(co_await asio::this_coro::executor);
+    auto executor = co_await asio::this_coro::executor;
+    Input input(executor);
+    if (!credit_signal_) credit_signal_ = std::make_unique<net::WakeSignal>(executor);
+    stdin_credit_ = codec::exec::kStdinWindow;
     for (;;) {
+      while (stdin_credit_ == 0) co_await credit_signal_->wait();
       auto buffer = connection.acquire();
+      auto area = services::FrameConnection::payload_area(buffer);
       error_code ec;
-      std::size_t n = co_await input.read(services::FrameConnection::payload_area(buffer), ec);
+      std::size_t n = co_await input.read(area.first(std::min<std::size_t>(area.size(), stdin_credit_)), ec);
       if (ec) break;
+      stdin_credit_ -= static_cast<std::uint32_t>(n);
       if (!co_await connection.submit(std::move(buffer), +Type::stdin_data, n)) break;
     }
     co_await connection.send(+Type::stdin_data, "");  // end of input
@@ -319,6 +350,8 @@ class ExecClient {
 
   const ExecClientOptions& options_;
   services::Prompt& prompt_;
+  std::uint32_t stdin_credit_ = 0;                  // STDIN bytes we may still send
+  std::unique_ptr<net::WakeSignal> credit_signal_;  // wakes send_stdin() on credit
 };
 
 }  // namespace
@@ -326,8 +359,8 @@ class ExecClient {
 int run_exec_client(const ExecClientOptions& options, services::Prompt& prompt) {
   StdinLines lines;
   bool interactive = options.command.empty() && ::isatty(STDIN_FILENO);
+  asio::io_context context(1);  // before the client: its timers must die first
   ExecClient client(options, interactive ? prompt : static_cast<services::Prompt&>(lines));
-  asio::io_context context(1);
   int status = kClientFailure;
   asio::co_spawn(context, client.run(), [&](std::exception_ptr error, int code) {
     if (!error) {

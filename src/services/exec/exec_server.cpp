@@ -111,9 +111,9 @@ class ExecSession {
     if (!authenticated) {
       spdlog::info("peer={} service={} event=auth_timeout", peer_, shared_->log_name);
       co_await fail(connection, ErrorCode::timeout, "authentication took too long");
-      co_return;
+    } else if (*authenticated) {
+      co_await (read_frames(connection) || run_commands(connection));
     }
-    if (*authenticated) co_await (read_frames(connection) || run_commands(connection));
     connection.finish();
     co_await connection.flush();
   }
@@ -224,7 +224,13 @@ class ExecSession {
           if (running) {
             auto command = *running;  // kept alive while we wait for room
             command->queue_stdin(frame->text());
-            co_await command->stdin_room();
+            // While the command does not read its stdin, this session reads
+            // nothing either, so it would not see its client leave: look.
+            while (!command->has_stdin_room()) {
+              if (net::peer_hung_up(connection.stream().socket())) co_return;
+              asio::steady_timer pause(run_executor_, std::chrono::milliseconds(250));
+              co_await (command->stdin_room() || pause.async_wait(use_tuple));
+            }
           }
           break;  // otherwise late input of a finished command: dropped
         case Type::signal: {

@@ -22,10 +22,7 @@ FrameConnection::FrameConnection(net::Stream stream, std::size_t max_payload)
     : stream_(std::move(stream)),
       decoder_(max_payload),
       queued_signal_(stream_.socket().get_executor()),
-      written_signal_(stream_.socket().get_executor()) {
-  queued_signal_.expires_at(asio::steady_timer::time_point::max());
-  written_signal_.expires_at(asio::steady_timer::time_point::max());
-}
+      written_signal_(stream_.socket().get_executor()) {}
 
 awaitable<bool> FrameConnection::first_byte_is(std::uint8_t type, error_code& ec) {
   char buffer[512];
@@ -76,22 +73,16 @@ std::span<char> FrameConnection::payload_area(std::vector<char>& buffer) {
   return std::span(buffer).subspan(codec::kFrameHeaderSize);
 }
 
-// The signals are timers that never expire, used as condition variables:
-// cancel() wakes every waiter, which then checks its condition again.
-awaitable<void> FrameConnection::wait(asio::steady_timer& signal) {
-  co_await signal.async_wait(use_tuple);
-}
-
 awaitable<bool> FrameConnection::submit(std::vector<char> buffer, std::uint8_t type,
                                         std::size_t payload_size) {
-  while (queued_bytes_ >= kHighWater && !failed_) co_await wait(written_signal_);
+  while (queued_bytes_ >= kHighWater && !failed_) co_await written_signal_.wait();
   if (failed_) co_return false;
   auto header = codec::frame_header(type, payload_size);
   std::memcpy(buffer.data(), header.data(), header.size());
   buffer.resize(codec::kFrameHeaderSize + payload_size);
   queued_bytes_ += buffer.size();
   queue_.push_back(std::move(buffer));
-  queued_signal_.cancel();
+  queued_signal_.notify();
   co_return true;
 }
 
@@ -99,11 +90,11 @@ awaitable<bool> FrameConnection::send(std::uint8_t type, std::string_view payloa
   std::vector<char> buffer;
   buffer.reserve(codec::kFrameHeaderSize + payload.size());
   codec::append_frame(buffer, type, std::span<const char>(payload.data(), payload.size()));
-  while (queued_bytes_ >= kHighWater && !failed_) co_await wait(written_signal_);
+  while (queued_bytes_ >= kHighWater && !failed_) co_await written_signal_.wait();
   if (failed_) co_return false;
   queued_bytes_ += buffer.size();
   queue_.push_back(std::move(buffer));
-  queued_signal_.cancel();
+  queued_signal_.notify();
   co_return true;
 }
 
@@ -113,7 +104,7 @@ awaitable<void> FrameConnection::run_writer() {
   while (!failed_) {
     if (queue_.empty()) {
       if (finishing_) break;
-      co_await wait(queued_signal_);
+      co_await queued_signal_.wait();
       continue;
     }
     batch.clear();
@@ -133,21 +124,21 @@ awaitable<void> FrameConnection::run_writer() {
         spare_.push_back(std::move(buffer));
     }
     if (ec) failed_ = true;
-    written_signal_.cancel();
+    written_signal_.notify();
   }
   // Nothing more will be written: release every waiting producer.
   failed_ = failed_ || !queue_.empty();
-  written_signal_.cancel();
+  written_signal_.notify();
 }
 
 awaitable<bool> FrameConnection::flush() {
-  while (queued_bytes_ > 0 && !failed_) co_await wait(written_signal_);
+  while (queued_bytes_ > 0 && !failed_) co_await written_signal_.wait();
   co_return !failed_;
 }
 
 void FrameConnection::finish() {
   finishing_ = true;
-  queued_signal_.cancel();
+  queued_signal_.notify();
 }
 
 }  // namespace sockit::services

@@ -10,7 +10,7 @@
 #include "codec/frame.hpp"
 #include "net/stream.hpp"
 
-#include <boost/asio/steady_timer.hpp>
+#include "net/wake_signal.hpp"
 
 #include <cstdint>
 #include <deque>
@@ -57,15 +57,13 @@ class FrameConnection {
   std::uint64_t bytes_written() const { return bytes_written_; }
 
  private:
-  boost::asio::awaitable<void> wait(boost::asio::steady_timer& signal);
-
   net::Stream stream_;
   codec::FrameDecoder decoder_;
   std::deque<std::vector<char>> queue_;
   std::size_t queued_bytes_ = 0;
-  std::vector<std::vector<char>> spare_;      // written buffers, reused by acquire()
-  boost::asio::steady_timer queued_signal_;   // the writer waits here for frames
-  boost::asio::steady_timer written_signal_;  // producers wait here for room
+  std::vector<std::vector<char>> spare_;  // written buffers, reused by acquire()
+  net::WakeSignal queued_signal_;         // the writer waits here for frames
+  net::WakeSignal written_signal_;        // producers wait here for room
   std::uint64_t bytes_read_ = 0;
   std::uint64_t bytes_written_ = 0;
   bool finishing_ = false;

@@ -144,3 +144,13 @@ TEST(ExecSession, PipelinedClientFramesDecodeInOrder) {
   EXPECT_EQ(types, (std::vector<int>{0x01, 0x10, 0x12, 0x13, 0x13, 0x17}));
   EXPECT_EQ(decoder.buffered(), 0u);
 }
+
+TEST(ExecMessagesStdinAck, RoundTripsAndRejectsBadPayloads) {
+  using namespace sockit::codec::exec;
+  EXPECT_EQ(parse_stdin_ack(stdin_ack_payload(1)), 1u);
+  EXPECT_EQ(parse_stdin_ack(stdin_ack_payload(0x01020304)), 0x01020304u);
+  EXPECT_EQ(stdin_ack_payload(0x01020304), std::string("\x01\x02\x03\x04", 4));
+  EXPECT_FALSE(parse_stdin_ack(stdin_ack_payload(0)));  // acknowledging nothing is malformed
+  EXPECT_FALSE(parse_stdin_ack("abc"));
+  EXPECT_FALSE(parse_stdin_ack("abcde"));
+}
