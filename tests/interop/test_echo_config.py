@@ -48,7 +48,10 @@ def test_print_default_config_is_valid_toml(sockit_bin):
     assert main.get("idle_timeout") == 300
     assert main.get("max_message") == 65536
     assert "engine" in cfg
-    assert set(cfg) <= {"engine", "echo"}, f"unexpected top-level tables: {list(cfg)}"
+    assert set(cfg) <= {"engine", "echo", "exec"}, f"unexpected top-level tables: {list(cfg)}"
+    # exec is in the default, but runs only once a token exists.
+    assert cfg["exec"]["main"]["listen"] == ["127.0.0.1:7022"]
+    assert cfg["exec"]["main"]["if_no_token"] == "skip"
 
 
 def test_default_config_accepted_by_serve(sockit_bin, start_server, sockdir):
