@@ -1,5 +1,7 @@
 #include "cli/line_editor.hpp"
 
+#include "services/state_dir.hpp"
+
 #include <editline/readline.h>
 
 #include <cstdlib>
@@ -7,17 +9,8 @@
 
 namespace sockit::cli {
 
-namespace {
-std::string state_dir() {
-  if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg && *xdg) return std::string(xdg) + "/sockit";
-  if (const char* home = std::getenv("HOME"); home && *home)
-    return std::string(home) + "/.local/state/sockit";
-  return {};
-}
-}  // namespace
-
 LineEditor::LineEditor(std::string history_name) {
-  auto dir = state_dir();
+  auto dir = services::state_dir();
   if (!dir.empty()) history_path_ = dir + "/history-" + history_name;
 }
 

@@ -1,6 +1,7 @@
 #include "services/exec/exec_config.hpp"
 
 #include "net/endpoint.hpp"
+#include "services/state_dir.hpp"
 
 #include <cstdlib>
 #include <stdexcept>
@@ -8,10 +9,8 @@
 namespace sockit::exec {
 
 std::string default_tls_dir() {
-  if (const char* state = std::getenv("XDG_STATE_HOME"); state && *state)
-    return std::string(state) + "/sockit/exec-tls";
-  const char* home = std::getenv("HOME");
-  return std::string(home && *home ? home : ".") + "/.local/state/sockit/exec-tls";
+  auto dir = services::state_dir();
+  return (dir.empty() ? std::string("./sockit") : dir) + "/exec-tls";
 }
 
 void validate(const ExecConfig& config) {

@@ -1,5 +1,7 @@
 #include "services/exec/known_hosts.hpp"
 
+#include "services/state_dir.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -9,10 +11,8 @@
 namespace sockit::exec {
 
 std::string default_known_hosts() {
-  if (const char* state = std::getenv("XDG_STATE_HOME"); state && *state)
-    return std::string(state) + "/sockit/known_hosts";
-  const char* home = std::getenv("HOME");
-  return std::string(home && *home ? home : ".") + "/.local/state/sockit/known_hosts";
+  auto dir = services::state_dir();
+  return (dir.empty() ? std::string("./sockit") : dir) + "/known_hosts";
 }
 
 HostCheckResult check_known_host(const std::string& file, const std::string& host_port,
