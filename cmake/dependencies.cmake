@@ -1,5 +1,5 @@
 # Debian 12 packages (scripts/install-deps): Boost 1.81, OpenSSL 3, libsodium,
-# CLI11, toml++, spdlog + fmt, libedit.
+# CLI11, toml++, spdlog + fmt, libedit, xxHash.
 find_package(Boost 1.81 REQUIRED COMPONENTS url)
 find_package(Threads REQUIRED)
 find_package(OpenSSL 3 REQUIRED)
@@ -9,6 +9,8 @@ find_package(CLI11 CONFIG REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)
 pkg_check_modules(LIBEDIT REQUIRED IMPORTED_TARGET libedit)
+# xxHash: XXH3-128, the transfer checksum (fast enough to stay off the critical path).
+pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 
 # Asio options shared by every target that includes it.
 add_library(sockit_asio INTERFACE)

@@ -17,5 +17,6 @@ const std::string& program_name();
 void add_serve_command(CLI::App& app, Action& action);
 void add_echo_command(CLI::App& app, Action& action);
 void add_exec_command(CLI::App& app, Action& action);
+void add_transfer_commands(CLI::App& app, Action& action);  // send, recv
 
 }  // namespace sockit::cli

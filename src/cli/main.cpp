@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   sockit echo serve --tcp 0.0.0.0:7007 --mode upper
   sockit echo 127.0.0.1:7007           talk to an echo server at a >> prompt
   sockit exec 127.0.0.1 -- uname -a    run a command on a sockit exec server
+  sockit recv --dir in                 wait for files; on the other machine: sockit send HOST FILE...
 
 Run 'sockit COMMAND --help' for a command's options and examples.)");
 
@@ -52,6 +53,7 @@ Run 'sockit COMMAND --help' for a command's options and examples.)");
   sockit::cli::add_serve_command(app, action);
   sockit::cli::add_echo_command(app, action);
   sockit::cli::add_exec_command(app, action);
+  sockit::cli::add_transfer_commands(app, action);
 
   try {
     app.parse(argc, argv);

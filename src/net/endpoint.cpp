@@ -1,5 +1,6 @@
 #include "net/endpoint.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <stdexcept>
 
@@ -147,6 +148,16 @@ bool is_local_only(const Endpoint& endpoint) {
   const std::string& host = endpoint.host;
   return host == "localhost" || host == "::1" ||
          (host.starts_with("127.") && host.find_first_not_of("0123456789.") == std::string::npos);
+}
+
+std::string with_default_port(const std::string& text, std::uint16_t port) {
+  if (text.starts_with("unix:") || text.starts_with("/") || text.starts_with("./")) return text;
+  std::string rest = text.starts_with("tcp://") ? text.substr(6) : text;
+  bool has_port = rest.starts_with("[") ? rest.find("]:") != std::string::npos
+                                        : std::count(rest.begin(), rest.end(), ':') == 1;
+  if (has_port) return text;
+  bool bare_v6 = !rest.starts_with("[") && rest.find(':') != std::string::npos;
+  return (bare_v6 ? "[" + rest + "]" : text) + ":" + std::to_string(port);
 }
 
 }  // namespace sockit::net

@@ -41,6 +41,10 @@ Endpoint parse_endpoint_or_throw(std::string_view text, Transport default_transp
 
 std::string_view transport_name(Transport t);
 
+// A client's server argument with `port` added when it has none: HOST,
+// [v6], bare v6 and tcp://HOST get it; HOST:PORT and unix:/path are kept.
+std::string with_default_port(const std::string& text, std::uint16_t port);
+
 // How a client on this machine reaches a bound address: a wildcard host
 // becomes loopback, and tcp:// (every client's default) is left out.
 std::string client_address(const Endpoint& bound);

@@ -7,7 +7,7 @@
 #include "net/stream.hpp"
 #include "net/tls.hpp"
 #include "net/wake_signal.hpp"
-#include "services/exec/known_hosts.hpp"
+#include "services/server_identity.hpp"
 #include "services/exec/token.hpp"
 #include "services/framing/frame_connection.hpp"
 
@@ -56,17 +56,6 @@ void write_all(int fd, std::span<const char> bytes) {
     if (n < 0) throw ClientFailure(std::string("cannot write output: ") + std::strerror(errno));
     bytes = bytes.subspan(static_cast<std::size_t>(n));
   }
-}
-
-// HOST, HOST:PORT, [v6], [v6]:PORT, unix:/path: the port defaults to 7022.
-std::string with_default_port(const std::string& text) {
-  if (text.starts_with("unix:") || text.starts_with("/") || text.starts_with("./")) return text;
-  std::string rest = text.starts_with("tcp://") ? text.substr(6) : text;
-  bool has_port = rest.starts_with("[") ? rest.find("]:") != std::string::npos
-                                        : std::count(rest.begin(), rest.end(), ':') == 1;
-  if (has_port) return text;
-  bool bare_v6 = !rest.starts_with("[") && rest.find(':') != std::string::npos;
-  return (bare_v6 ? "[" + rest + "]" : text) + ":" + std::to_string(kDefaultPort);
 }
 
 // Reads the client's stdin: asynchronously when it can be polled (pipe,
@@ -119,7 +108,7 @@ class ExecClient {
     auto token = load_token(options_.token_file);
     if (!token)
       throw ClientFailure("no token: give --token-file FILE or set SOCKIT_TOKEN (the server's token)");
-    auto endpoint = net::parse_endpoint_or_throw(with_default_port(options_.address));
+    auto endpoint = net::parse_endpoint_or_throw(net::with_default_port(options_.address, kDefaultPort));
     if (endpoint.transport == net::Transport::udp) throw std::invalid_argument("exec runs over TCP, not UDP");
     auto socket = co_await net::connect_stream(endpoint, options_.connect_timeout);
     bool tls = options_.tls || !options_.fingerprint.empty() || !options_.cacert.empty();
@@ -148,30 +137,13 @@ class ExecClient {
 
  private:
   void check_fingerprint(const net::Endpoint& endpoint, net::Stream& stream) {
-    if (!options_.cacert.empty()) return;  // OpenSSL verified the chain and the name
-    auto seen = stream.peer_fingerprint();
-    if (!seen) throw ClientFailure("the server sent no certificate");
-    if (!options_.fingerprint.empty()) {
-      auto pinned = net::normalize_fingerprint(options_.fingerprint);
-      if (!pinned)
-        throw std::invalid_argument("--fingerprint: expected 32 bytes of hex (64 digits, colons optional)");
-      if (*pinned != *seen)
-        throw ClientFailure("the server's certificate fingerprint is " + *seen + ", not the pinned " +
-                            *pinned + ": refusing to send the token");
-      return;
+    try {
+      services::verify_server_identity(endpoint, stream,
+                                       {options_.fingerprint, options_.cacert, options_.known_hosts},
+                                       "refusing to send the token");
+    } catch (const services::IdentityError& e) {
+      throw ClientFailure(e.what());
     }
-    std::string file = options_.known_hosts.empty() ? default_known_hosts() : options_.known_hosts;
-    std::string host_port = net::client_address(endpoint);
-    auto result = check_known_host(file, host_port, *seen);
-    if (result.check == HostCheck::changed)
-      throw ClientFailure("the certificate of " + host_port + " has CHANGED (recorded " +
-                          result.recorded_fingerprint + ", now " + *seen +
-                          "); someone may be intercepting. If the server's key was replaced on purpose, "
-                          "remove its line from " +
-                          file);
-    if (result.check == HostCheck::recorded)
-      fmt::print(stderr, "sockit: first connection to {}: trusting its certificate {} (recorded in {})\n",
-                 host_port, *seen, file);
   }
 
   // `||` of two awaitables waits for the first to *succeed*: a session that

@@ -3,7 +3,7 @@
 #include "net/tls.hpp"
 #include "services/exec/command_line.hpp"
 #include "services/exec/exec_config.hpp"
-#include "services/exec/known_hosts.hpp"
+#include "services/known_hosts.hpp"
 #include "services/exec/token.hpp"
 
 #include <gtest/gtest.h>
@@ -15,6 +15,8 @@
 namespace {
 
 using namespace sockit::exec;
+using sockit::services::check_known_host;
+using sockit::services::HostCheck;
 using ExecRun = sockit::codec::exec::Run;
 using sockit::codec::exec::RunForm;
 

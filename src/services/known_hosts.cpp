@@ -1,4 +1,4 @@
-#include "services/exec/known_hosts.hpp"
+#include "services/known_hosts.hpp"
 
 #include "services/state_dir.hpp"
 
@@ -8,7 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
-namespace sockit::exec {
+namespace sockit::services {
 
 std::string default_known_hosts() {
   auto dir = services::state_dir();
@@ -37,4 +37,4 @@ HostCheckResult check_known_host(const std::string& file, const std::string& hos
   return {HostCheck::recorded, {}};
 }
 
-}  // namespace sockit::exec
+}  // namespace sockit::services

@@ -5,7 +5,7 @@
 
 #include <string>
 
-namespace sockit::exec {
+namespace sockit::services {
 
 // $XDG_STATE_HOME or ~/.local/state, + sockit/known_hosts.
 std::string default_known_hosts();
@@ -22,4 +22,4 @@ struct HostCheckResult {
 HostCheckResult check_known_host(const std::string& file, const std::string& host_port,
                                  const std::string& fingerprint);
 
-}  // namespace sockit::exec
+}  // namespace sockit::services

@@ -1,0 +1,180 @@
+#include "services/transfer/destination.hpp"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace sockit::transfer {
+
+namespace {
+
+std::error_code last_error() {
+  return {errno, std::system_category()};
+}
+
+// glibc 2.36 has no openat2() wrapper.
+int open_beneath(int dir_fd, const std::string& path, std::uint64_t flags) {
+  open_how how{};
+  how.flags = flags | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  int fd;
+  do fd = static_cast<int>(::syscall(SYS_openat2, dir_fd, path.c_str(), &how, sizeof how));
+  while (fd < 0 && errno == EINTR);
+  return fd;
+}
+
+timespec to_timespec(std::int64_t sec, std::uint32_t nsec) {
+  timespec t{};
+  t.tv_sec = static_cast<time_t>(sec);
+  t.tv_nsec = static_cast<long>(nsec);
+  return t;
+}
+
+}  // namespace
+
+Fd& Fd::operator=(Fd&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+Fd::~Fd() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::string part_name(std::string_view leaf) {
+  return "." + std::string(leaf) + std::string(codec::transfer::kPartSuffix);
+}
+
+Destination::Destination(const std::string& dir, bool overwrite) : dir_(dir), overwrite_(overwrite) {
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+    throw std::runtime_error("cannot create the directory " + dir + ": " + std::strerror(errno));
+  root_ = Fd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root_) throw std::runtime_error("cannot open the directory " + dir + ": " + std::strerror(errno));
+  if (::faccessat(root_.get(), ".", W_OK, AT_EACCESS) != 0)
+    throw std::runtime_error("cannot write to the directory " + dir + ": " + std::strerror(errno));
+}
+
+int Destination::open_directory(std::string_view path, bool create, std::error_code& ec) {
+  if (path.empty()) return root_.get();
+  if (path == cached_parent_ && cached_parent_fd_) return cached_parent_fd_.get();
+  Fd fd(open_beneath(root_.get(), std::string(path), O_PATH | O_DIRECTORY));
+  if (!fd && errno == ENOENT && create) {
+    // Walk down one component at a time, making what is missing. mkdirat()
+    // of a single name never follows a symlink, and each step opens beneath
+    // the directory before it, so a symlink planted in DIR is not a way out.
+    fd = Fd(::fcntl(root_.get(), F_DUPFD_CLOEXEC, 0));
+    std::string_view rest = path;
+    while (fd && !rest.empty()) {
+      auto slash = rest.find('/');
+      std::string name(rest.substr(0, slash));
+      rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+      if (::mkdirat(fd.get(), name.c_str(), 0755) != 0 && errno != EEXIST) {
+        fd = Fd();
+        break;
+      }
+      fd = Fd(open_beneath(fd.get(), name, O_PATH | O_DIRECTORY));
+    }
+  }
+  if (!fd) {
+    ec = last_error();
+    return -1;
+  }
+  cached_parent_ = path;
+  cached_parent_fd_ = std::move(fd);
+  return cached_parent_fd_.get();
+}
+
+int Destination::parent_of(std::string_view path, bool create, std::string_view& leaf, std::error_code& ec) {
+  auto slash = path.rfind('/');
+  leaf = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  return open_directory(slash == std::string_view::npos ? std::string_view() : path.substr(0, slash), create, ec);
+}
+
+std::error_code Destination::make_directory(std::string_view path) {
+  std::error_code ec;
+  open_directory(path, true, ec);
+  return ec;
+}
+
+Found Destination::find(std::string_view path, std::error_code& ec) {
+  Found found;
+  std::string_view leaf;
+  int parent = parent_of(path, true, leaf, ec);
+  if (parent < 0) return found;
+  auto look = [&](const std::string& name, Found::Kind kind) {
+    struct stat st{};
+    if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
+    if (!S_ISREG(st.st_mode)) {
+      found.kind = Found::Kind::other;
+      return true;
+    }
+    found.file = Fd(::openat(parent, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!found.file) {
+      ec = last_error();
+      return true;
+    }
+    found.kind = kind;
+    found.size = static_cast<std::uint64_t>(st.st_size);
+    return true;
+  };
+  // Only a final file the user may not lose matters more than a part.
+  if (!overwrite_ && look(std::string(leaf), Found::Kind::final_file)) return found;
+  look(part_name(leaf), Found::Kind::part);
+  return found;
+}
+
+Fd Destination::open_part(std::string_view path, std::uint64_t offset, std::error_code& ec) {
+  std::string_view leaf;
+  int parent = parent_of(path, true, leaf, ec);
+  if (parent < 0) return {};
+  Fd fd(::openat(parent, part_name(leaf).c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd || ::ftruncate(fd.get(), static_cast<off_t>(offset)) != 0) {
+    ec = last_error();
+    return {};
+  }
+  return fd;
+}
+
+std::error_code Destination::commit(std::string_view path, int part_fd, std::uint32_t mode,
+                                    std::int64_t mtime_sec, std::uint32_t mtime_nsec) {
+  timespec times[2] = {{0, UTIME_OMIT}, to_timespec(mtime_sec, mtime_nsec)};
+  if (::fchmod(part_fd, mode & 0777) != 0 || ::futimens(part_fd, times) != 0) return last_error();
+  std::error_code ec;
+  std::string_view leaf;
+  int parent = parent_of(path, false, leaf, ec);
+  if (parent < 0) return ec;
+  std::string part = part_name(leaf);
+  std::string final_name(leaf);
+  unsigned flags = overwrite_ ? 0 : RENAME_NOREPLACE;
+  if (::renameat2(parent, part.c_str(), parent, final_name.c_str(), flags) != 0) return last_error();
+  return {};
+}
+
+void Destination::remove_part(std::string_view path) {
+  std::error_code ec;
+  std::string_view leaf;
+  int parent = parent_of(path, false, leaf, ec);
+  if (parent >= 0) ::unlinkat(parent, part_name(leaf).c_str(), 0);
+}
+
+std::error_code Destination::finish_directory(std::string_view path, std::uint32_t mode, std::int64_t mtime_sec,
+                                              std::uint32_t mtime_nsec) {
+  Fd fd(open_beneath(root_.get(), std::string(path), O_RDONLY | O_DIRECTORY));
+  if (!fd) return last_error();
+  timespec times[2] = {{0, UTIME_OMIT}, to_timespec(mtime_sec, mtime_nsec)};
+  // Keep the owner able to write (a read-only directory sent as such would
+  // stop a resumed transfer from adding to it).
+  if (::fchmod(fd.get(), (mode & 0777) | 0700) != 0 || ::futimens(fd.get(), times) != 0) return last_error();
+  return {};
+}
+
+}  // namespace sockit::transfer

@@ -1,0 +1,82 @@
+// Destination: the receiving directory, and every file-system step of a
+// receive, confined to it. Names come from the network: each is checked
+// (codec::transfer::path_problem) and every path is resolved beneath DIR
+// with openat2(RESOLVE_BENEATH), so neither "..", nor an absolute name, nor a
+// symlink already inside DIR can lead a write outside it. Data goes to
+// `.NAME.sockit-part` and is renamed to NAME only when complete and verified.
+#pragma once
+
+#include "codec/transfer_messages.hpp"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace sockit::transfer {
+
+// An owned file descriptor.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Fd& operator=(Fd&& other) noexcept;
+  ~Fd();
+  int get() const { return fd_; }
+  explicit operator bool() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+// What a file entry finds already in DIR.
+struct Found {
+  enum class Kind { nothing, part, final_file, other } kind = Kind::nothing;
+  std::uint64_t size = 0;
+  Fd file;  // open for reading when part or final_file
+};
+
+class Destination {
+ public:
+  // Opens DIR, creating it (not its parents) if missing. Throws
+  // std::runtime_error with a one-line message.
+  Destination(const std::string& dir, bool overwrite);
+
+  const std::string& dir() const { return dir_; }
+  bool overwrite() const { return overwrite_; }
+
+  // mkdir -p of `path` beneath DIR.
+  std::error_code make_directory(std::string_view path);
+  // What is there for the file `path` (its parents are created).
+  Found find(std::string_view path, std::error_code& ec);
+  // The part file of `path`, open for writing and cut to `offset` bytes.
+  Fd open_part(std::string_view path, std::uint64_t offset, std::error_code& ec);
+  // Sets mode and mtime on the part file, then renames it to `path`
+  // (refusing to replace an existing file without overwrite).
+  std::error_code commit(std::string_view path, int part_fd, std::uint32_t mode, std::int64_t mtime_sec,
+                         std::uint32_t mtime_nsec);
+  void remove_part(std::string_view path);
+  // Mode and mtime of a directory, set once its files are in.
+  std::error_code finish_directory(std::string_view path, std::uint32_t mode, std::int64_t mtime_sec,
+                                   std::uint32_t mtime_nsec);
+
+ private:
+  // The directory holding `path`'s last component, opened beneath DIR
+  // (created when `create`), and that component.
+  int parent_of(std::string_view path, bool create, std::string_view& leaf, std::error_code& ec);
+  int open_directory(std::string_view path, bool create, std::error_code& ec);
+
+  std::string dir_;
+  bool overwrite_;
+  Fd root_;
+  // The last parent opened: files of one directory arrive together.
+  std::string cached_parent_;
+  Fd cached_parent_fd_;
+};
+
+// `.NAME.sockit-part` for the last component NAME.
+std::string part_name(std::string_view leaf);
+
+}  // namespace sockit::transfer

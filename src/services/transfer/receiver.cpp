@@ -1,0 +1,351 @@
+// The receiving half: answers each offered entry with what is already here
+// (a verified part to resume from, an identical file, or a refusal), writes
+// started files to their part names, and renames each only once its digest
+// matches the sender's.
+#include "codec/frame.hpp"
+#include "services/transfer/destination.hpp"
+#include "services/transfer/digest.hpp"
+#include "services/transfer/stall_watchdog.hpp"
+#include "services/transfer/transfer_session.hpp"
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <optional>
+
+namespace sockit::transfer {
+namespace asio = boost::asio;
+using asio::awaitable;
+using boost::system::error_code;
+using namespace asio::experimental::awaitable_operators;
+using namespace codec::transfer;
+
+namespace {
+
+// An answered file whose data has not started.
+struct Pending {
+  Entry entry;
+  Verdict verdict = Verdict::send;
+  std::uint64_t offset = 0;
+  Digest digest;  // of the bytes before `offset`
+};
+
+// The file whose DATA frames are arriving.
+struct Current {
+  Entry entry;
+  std::uint64_t offset = 0;   // where the data starts
+  std::uint64_t written = 0;  // since offset
+  Digest digest;
+  Fd part;
+  bool checking_existing = false;  // `have`: no data, only the digest to compare
+  bool discarding = false;         // failed already: drop its data until END
+};
+
+std::string reason_text(const std::error_code& ec) {
+  if (ec.value() == EXDEV || ec.value() == ELOOP) return "it would be outside the receiving directory";
+  if (ec.value() == ENOTDIR || ec.value() == EEXIST) return "a file of that name is in the way";
+  return ec.message();
+}
+
+class Receiver {
+ public:
+  Receiver(services::FrameConnection& connection, Destination& destination, const RoleMessage& sender,
+           const SessionSettings& settings)
+      : connection_(connection), destination_(destination), sender_(sender), settings_(settings) {}
+
+  awaitable<Summary> run() {
+    if (settings_.progress) settings_.progress->begin(sender_.files, sender_.bytes);
+    StallWatchdog watchdog(connection_, settings_.stall_timeout);
+    try {
+      co_await (work(watchdog) && watchdog.run());
+    } catch (const TransferFailure&) {
+      throw;
+    } catch (const std::exception& e) {
+      if (watchdog.stalled())
+        throw TransferFailure("the transfer stalled: nothing moved for " +
+                              std::to_string(settings_.stall_timeout.count() / 1000) + " s" + kept_part());
+      throw TransferFailure(std::string("connection lost: ") + e.what() + kept_part());
+    }
+    if (settings_.progress) settings_.progress->end();
+    co_return summary_;
+  }
+
+ private:
+  awaitable<void> work(StallWatchdog& watchdog) {
+    co_await (receive() && connection_.run_writer());
+    watchdog.stop();
+  }
+
+  // What the user can do about an interrupted file.
+  std::string kept_part() const {
+    if (!current_ || current_->discarding || current_->checking_existing) return {};
+    return "; " + std::to_string(current_->offset + current_->written) + " bytes of " + current_->entry.path +
+           " kept: the same command again resumes it";
+  }
+
+  awaitable<void> send(Type type, std::string payload) {
+    // (A named result: GCC 12 miscompiles `if (!co_await ...)` into a trap.)
+    bool queued = co_await connection_.send(+type, payload);
+    if (!queued) throw TransferFailure("connection lost");
+  }
+
+  // Ends the transfer: tells the sender why, then fails.
+  awaitable<void> stop(codec::ErrorCode code, const std::string& why) {
+    co_await connection_.send(+codec::FrameType::error, codec::error_payload(code, why));
+    connection_.finish();
+    co_await connection_.flush();
+    throw TransferFailure(why);
+  }
+
+  awaitable<void> receive() {
+    for (;;) {
+      error_code ec;
+      auto frame = co_await connection_.read_frame(ec);
+      if (!frame) {
+        if (ec == asio::error::invalid_argument)
+          co_await stop(connection_.decoder().error_code(), "protocol error: " + connection_.decoder().error());
+        if (ec == asio::error::eof)
+          throw TransferFailure("the sender closed the connection before the end" + kept_part());
+        throw TransferFailure("connection lost: " + ec.message() + kept_part());
+      }
+      switch (frame->type) {
+        case +Type::entry:
+          co_await on_entry(frame->text());
+          break;
+        case +Type::start:
+          co_await on_start(frame->text());
+          break;
+        case +Type::data:
+          co_await on_data(frame->payload);
+          break;
+        case +Type::end:
+          co_await on_end(frame->text());
+          break;
+        case +Type::finish:
+          co_await on_finish();
+          co_return;
+        case +codec::FrameType::error: {
+          auto error = codec::parse_error(frame->text());
+          throw TransferFailure("the sender stopped the transfer: " +
+                                (error ? error->text : std::string("(no reason)")) + kept_part());
+        }
+        default:
+          co_await stop(codec::ErrorCode::unexpected,
+                        "protocol error: unexpected frame type " + std::to_string(frame->type));
+      }
+    }
+  }
+
+  awaitable<void> protocol_error(const std::string& what) {
+    co_await stop(codec::ErrorCode::malformed, "protocol error: " + what);
+  }
+
+  awaitable<void> on_entry(std::string_view payload) {
+    auto entry = parse_entry(payload);
+    if (!entry) co_return co_await protocol_error("a malformed ENTRY");
+    if (next_id_ && entry->id < *next_id_) co_return co_await protocol_error("ENTRY ids must increase");
+    next_id_ = entry->id + 1;
+    if (pending_.size() >= kMaxPendingEntries)
+      co_return co_await protocol_error("more than 1024 entries offered ahead");
+    Answer answer{entry->id, Verdict::send, 0, {}, {}};
+    auto refuse = [&](std::string reason) {
+      answer.verdict = Verdict::refused;
+      answer.reason = std::move(reason);
+      ++summary_.failed;
+      summary_.failures.push_back(entry->path + ": " + answer.reason);
+      if (settings_.progress) settings_.progress->file_done(entry->path, Outcome::failed, answer.reason);
+    };
+    if (auto problem = path_problem(entry->path); !problem.empty()) {
+      refuse("refused: the name " + problem);
+    } else if (entry->kind == EntryKind::directory) {
+      if (auto ec = destination_.make_directory(entry->path))
+        refuse("cannot create the directory: " + reason_text(ec));
+      else {
+        ++summary_.directories;
+        directories_.push_back(*entry);
+      }
+    } else {
+      std::optional<Digest> digest;
+      examine(*entry, answer, digest, refuse);
+      if (answer.verdict != Verdict::refused)
+        pending_.push_back(Pending{*entry, answer.verdict, answer.offset, std::move(*digest)});
+    }
+    co_await send(Type::answer, answer_payload(answer));
+  }
+
+  // What is here already for a file entry: decides the answer.
+  template <class Refuse>
+  void examine(const Entry& entry, Answer& answer, std::optional<Digest>& digest, Refuse& refuse) {
+    digest.emplace(sender_.digest);
+    std::error_code ec;
+    Found found = destination_.find(entry.path, ec);
+    if (ec) return refuse("cannot write it: " + reason_text(ec));
+    switch (found.kind) {
+      case Found::Kind::other:
+        return refuse("a directory or special file of that name is in the way");
+      case Found::Kind::final_file:
+        if (found.size != entry.size) return refuse("a different file of that name exists (--overwrite replaces it)");
+        answer.verdict = Verdict::have;
+        break;
+      case Found::Kind::part:
+        if (found.size > entry.size) return;  // not a prefix of this file: start over
+        break;
+      case Found::Kind::nothing:
+        return;
+    }
+    // Hash what is here: the sender compares it with its own bytes.
+    if (digest_file_prefix(found.file.get(), found.size, *digest)) {
+      digest.emplace(sender_.digest);
+      if (answer.verdict == Verdict::have) refuse("a file of that name exists and cannot be read");
+      return;
+    }
+    answer.offset = found.size;
+    answer.digest = found.size > 0 ? digest->value() : std::string();
+  }
+
+  awaitable<void> on_start(std::string_view payload) {
+    auto start = parse_start(payload);
+    if (!start || current_) co_return co_await protocol_error("an unexpected START");
+    // Entries the sender skipped (a failed read, a mismatching `have`) are
+    // dropped: ids only grow.
+    while (!pending_.empty() && pending_.front().entry.id < start->id) pending_.pop_front();
+    if (pending_.empty() || pending_.front().entry.id != start->id)
+      co_return co_await protocol_error("START of an entry not offered");
+    Pending pending = std::move(pending_.front());
+    pending_.pop_front();
+    const Entry& entry = pending.entry;
+    bool resumes = start->offset > 0 && start->offset == pending.offset;
+    if (start->offset != 0 && !resumes) co_return co_await protocol_error("START at an offset not offered");
+    current_.emplace(Current{entry, start->offset, 0,
+                             resumes ? std::move(pending.digest) : Digest(sender_.digest), Fd(), false, false});
+    if (pending.verdict == Verdict::have) {
+      if (start->offset != entry.size) co_return co_await protocol_error("START inside an existing file");
+      current_->checking_existing = true;
+      co_return;
+    }
+    std::error_code ec;
+    current_->part = destination_.open_part(entry.path, start->offset, ec);
+    if (ec) {
+      current_->discarding = true;
+      co_await report(entry.path, entry.id, Outcome::failed, "cannot write it: " + reason_text(ec));
+      co_return;
+    }
+    summary_.resumed_bytes += start->offset;
+    if (settings_.progress) settings_.progress->file_started(entry.path, entry.size, start->offset);
+  }
+
+  awaitable<void> on_data(std::span<const char> data) {
+    if (!current_ || current_->checking_existing) co_return co_await protocol_error("DATA outside a file");
+    auto& file = *current_;
+    if (data.size() > file.entry.size - file.offset - file.written)
+      co_return co_await protocol_error("more data than the file's size");
+    if (file.discarding) co_return;
+    auto at = static_cast<off_t>(file.offset + file.written);
+    for (std::size_t done = 0; done < data.size();) {
+      ssize_t n = ::pwrite(file.part.get(), data.data() + done, data.size() - done, at + static_cast<off_t>(done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        int error = errno;
+        // Nothing half-written stays: a full disk needs the space back, and
+        // the final name was never touched.
+        std::string path = file.entry.path;
+        destination_.remove_part(path);
+        std::string what = error == ENOSPC ? "the receiving disk is full" : std::strerror(error);
+        current_.reset();
+        co_await stop(codec::ErrorCode::internal, "cannot write " + path + " in " + destination_.dir() + ": " + what);
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    file.digest.update(data);
+    file.written += data.size();
+    summary_.bytes += data.size();
+    if (settings_.progress) settings_.progress->advanced(data.size());
+  }
+
+  awaitable<void> on_end(std::string_view payload) {
+    auto end = parse_end(payload);
+    if (!end || !current_ || end->id != current_->entry.id) co_return co_await protocol_error("an unexpected END");
+    Current file = std::move(*current_);
+    current_.reset();
+    const auto& path = file.entry.path;
+    if (file.discarding) co_return;  // reported at START
+    if (file.checking_existing) {
+      bool same = end->digest == file.digest.value();
+      co_await report(path, file.entry.id, same ? Outcome::unchanged : Outcome::failed,
+                      same ? "" : "a different file of that name exists (--overwrite replaces it)");
+      co_return;
+    }
+    if (end->digest.empty()) {
+      destination_.remove_part(path);
+      co_return co_await report(path, file.entry.id, Outcome::failed, "the sender could not read all of it");
+    }
+    if (file.offset + file.written != file.entry.size)
+      co_return co_await protocol_error("END before all of " + path);
+    if (end->digest != file.digest.value()) {
+      destination_.remove_part(path);
+      co_return co_await report(path, file.entry.id, Outcome::failed,
+                                std::string(digest_name(sender_.digest)) +
+                                    " checksum mismatch: the data was damaged on the way; not kept");
+    }
+    if (auto ec = destination_.commit(path, file.part.get(), file.entry.mode, file.entry.mtime_sec,
+                                      file.entry.mtime_nsec)) {
+      destination_.remove_part(path);
+      co_return co_await report(path, file.entry.id, Outcome::failed,
+                                ec.value() == EEXIST ? "a file of that name appeared meanwhile; not replaced"
+                                                     : "cannot save it: " + reason_text(ec));
+    }
+    co_await report(path, file.entry.id, Outcome::saved, "");
+  }
+
+  awaitable<void> on_finish() {
+    if (current_) co_return co_await protocol_error("FINISH in the middle of a file");
+    // Deepest first: setting a directory's mtime before its children are
+    // done would be undone by them.
+    for (auto it = directories_.rbegin(); it != directories_.rend(); ++it)
+      destination_.finish_directory(it->path, it->mode, it->mtime_sec, it->mtime_nsec);
+    co_await send(Type::finish, std::string());
+    connection_.finish();
+  }
+
+  awaitable<void> report(const std::string& path, std::uint32_t id, Outcome outcome, const std::string& reason) {
+    switch (outcome) {
+      case Outcome::saved:
+        ++summary_.saved;
+        break;
+      case Outcome::unchanged:
+        ++summary_.unchanged;
+        break;
+      case Outcome::failed:
+        ++summary_.failed;
+        summary_.failures.push_back(path + ": " + reason);
+        break;
+    }
+    if (settings_.progress) settings_.progress->file_done(path, outcome, reason);
+    Result result{id, outcome, reason};
+    co_await send(Type::result, result_payload(result));
+  }
+
+  services::FrameConnection& connection_;
+  Destination& destination_;
+  const RoleMessage& sender_;
+  const SessionSettings& settings_;
+  std::deque<Pending> pending_;
+  std::vector<Entry> directories_;
+  std::optional<Current> current_;
+  std::optional<std::uint32_t> next_id_;
+  Summary summary_;
+};
+
+}  // namespace
+
+awaitable<Summary> receive_files(services::FrameConnection& connection, Destination& destination,
+                                 const RoleMessage& sender, const SessionSettings& settings) {
+  Receiver receiver(connection, destination, sender, settings);
+  co_return co_await receiver.run();
+}
+
+}  // namespace sockit::transfer
