@@ -138,7 +138,6 @@ std::optional<Entry> parse_entry(std::string_view payload) {
   if (m.kind == EntryKind::directory && m.size != 0) return std::nullopt;
   // Sizes past 2^63 cannot be file offsets (off_t is signed).
   if (m.size > static_cast<std::uint64_t>(INT64_MAX)) return std::nullopt;
-  if (!path_problem(m.path).empty()) return std::nullopt;
   return m;
 }
 

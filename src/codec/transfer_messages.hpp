@@ -60,7 +60,8 @@ struct Entry {
   std::string path;  // relative, '/'-separated: path_problem() is empty
 };
 std::string entry_payload(const Entry& m);
-// Nothing if malformed or if the path breaks the naming rule.
+// Nothing if malformed. The path is NOT checked here: the receiver refuses a
+// bad name with path_problem()'s reason and goes on with the other files.
 std::optional<Entry> parse_entry(std::string_view payload);
 
 enum class Verdict : std::uint8_t {

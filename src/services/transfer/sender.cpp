@@ -123,7 +123,7 @@ class Sender {
       co_return;
     }
     if (settings_.progress) settings_.progress->file_started(entry.path, entry.size, offset);
-    summary_.resumed_bytes += offset;
+    if (answer.verdict == Verdict::send) summary_.resumed_bytes += offset;
     Start start{entry.id, offset};
     co_await send(Type::start, start_payload(start));
     bool complete = co_await stream_data(file.get(), offset, entry.size, digest);
