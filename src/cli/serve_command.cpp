@@ -45,6 +45,7 @@ Stops on SIGINT/SIGTERM: stops accepting, gives live sessions [engine] shutdown_
       serve::resolve_exec_tokens(config);
       for (auto& echo_config : config.echo) supervisor.add(echo::make_echo_server(echo_config));
       for (auto& exec_config : config.exec) supervisor.add(exec::make_exec_server(exec_config));
+      for (auto& recv_config : config.recv) supervisor.add(transfer::make_drop_folder(recv_config));
       return supervisor.run();
     };
   });

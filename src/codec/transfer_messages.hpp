@@ -11,6 +11,7 @@ namespace sockit::codec::transfer {
 
 inline constexpr std::string_view kService = "transfer";
 inline constexpr std::uint8_t kVersion = 1;
+inline constexpr std::uint16_t kDefaultPort = 7023;
 
 enum class Type : std::uint8_t {
   role = 0x20,    // both: who sends, who receives; the sender's totals

@@ -1,5 +1,7 @@
 #include "services/serve/serve_config.hpp"
 
+#include "codec/transfer_messages.hpp"
+
 #include "net/endpoint.hpp"
 #include "services/exec/token.hpp"
 
@@ -49,6 +51,17 @@ timeout = 0              # seconds a command may run; 0 = no limit
 max_output = 0           # bytes of output before the command is killed; 0 = no limit
 max_connections = 256
 max_per_ip = 32
+
+# A drop folder: receives files from 'sockit send' (docs/transfer.md). Off
+# unless a [recv.NAME] table is here; uncomment to share ./incoming:
+# [recv.drop]
+# listen = ["127.0.0.1:7023"]
+# dir = "./incoming"
+# overwrite = false
+# tls_self_signed = false  # true: encrypted; senders pin the printed fingerprint
+# max_connections = 16
+# max_per_ip = 4
+# stall_timeout = 60       # seconds without a byte moving
 )";
 
 class Reader {
@@ -224,6 +237,32 @@ exec::ExecConfig read_exec(std::string_view source, const std::string& name, con
   return config;
 }
 
+transfer::DropFolderConfig read_recv(std::string_view source, const std::string& name, const toml::table& table) {
+  Reader r(source, table, "recv." + name + ".");
+  r.check_keys({"listen", "dir", "overwrite", "tls_self_signed", "tls_dir", "max_connections", "max_per_ip",
+                "stall_timeout"});
+  transfer::DropFolderConfig config;
+  config.name = name;
+  config.listen = {"127.0.0.1:" + std::to_string(codec::transfer::kDefaultPort)};
+  r.strings("listen", config.listen);
+  for (const auto& text : config.listen) {
+    auto parsed = net::parse_endpoint(text, net::Transport::tcp);
+    if (!parsed.endpoint || parsed.endpoint->transport == net::Transport::udp)
+      r.fail(table.get("listen"), "listen", parsed.endpoint ? "transfers run over TCP" : parsed.error);
+  }
+  r.string("dir", config.dir);
+  if (config.dir.empty()) r.fail(&table, "dir", "required: the directory received files go to");
+  r.boolean("overwrite", config.overwrite);
+  r.boolean("tls_self_signed", config.tls_self_signed);
+  r.string("tls_dir", config.tls_dir);
+  r.integer("max_connections", config.max_connections, 1, 100'000);
+  r.integer("max_per_ip", config.max_per_ip, 1, 100'000);
+  std::int64_t seconds = config.stall_timeout.count();
+  r.integer("stall_timeout", seconds, 1, 24 * 3600);
+  config.stall_timeout = std::chrono::seconds(seconds);
+  return config;
+}
+
 std::string expand_home(const std::string& path) {
   if (!path.starts_with("~/")) return path;
   const char* home = std::getenv("HOME");
@@ -274,7 +313,7 @@ ServeConfig parse_serve_config(std::string_view toml_text, std::string_view sour
   }
   ServeConfig config;
   Reader top(source_name, root, "");
-  top.check_keys({"engine", "echo", "exec"});
+  top.check_keys({"engine", "echo", "exec", "recv"});
   if (const auto* node = root.get("engine")) {
     if (!node->is_table()) top.fail(node, "engine", "expected a table [engine]");
     read_engine(source_name, *node->as_table(), config);
@@ -295,9 +334,17 @@ ServeConfig parse_serve_config(std::string_view toml_text, std::string_view sour
       config.exec.push_back(read_exec(source_name, std::string(name.str()), *instance.as_table()));
     }
   }
-  if (config.echo.empty() && config.exec.empty())
+  if (const auto* node = root.get("recv")) {
+    if (!node->is_table()) top.fail(node, "recv", "expected tables [recv.NAME]");
+    for (const auto& [name, instance] : *node->as_table()) {
+      if (!instance.is_table())
+        top.fail(&instance, "recv." + std::string(name.str()), "expected a table [recv.NAME]");
+      config.recv.push_back(read_recv(source_name, std::string(name.str()), *instance.as_table()));
+    }
+  }
+  if (config.echo.empty() && config.exec.empty() && config.recv.empty())
     throw std::invalid_argument(std::string(source_name) +
-                                ": no service configured (add an [echo.NAME] or [exec.NAME] table)");
+                                ": no service configured (add an [echo.NAME], [exec.NAME] or [recv.NAME] table)");
   return config;
 }
 

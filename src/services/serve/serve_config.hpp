@@ -5,6 +5,7 @@
 
 #include "services/echo/echo_config.hpp"
 #include "services/exec/exec_config.hpp"
+#include "services/transfer/drop_folder.hpp"
 #include "services/supervisor.hpp"
 
 #include <string>
@@ -19,6 +20,7 @@ struct ServeConfig {
   // Tokens are not read here (parsing touches no files): see
   // resolve_exec_tokens().
   std::vector<exec::ExecConfig> exec;
+  std::vector<transfer::DropFolderConfig> recv;  // drop folders (none by default)
 };
 
 // Reads each exec service's token (its token_file, else SOCKIT_TOKEN) and

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -137,6 +138,14 @@ Fd Destination::open_part(std::string_view path, std::uint64_t offset, std::erro
   int parent = parent_of(path, true, leaf, ec);
   if (parent < 0) return {};
   Fd fd(::openat(parent, part_name(leaf).c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+  // Two transfers of one name at once (two senders to a drop folder, two
+  // receivers in one DIR) would interleave their bytes in one part file,
+  // each stream's digest still matching: the first holds a lock, the second
+  // is refused (EBUSY). The lock goes with the descriptor.
+  if (fd && ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    ec = std::make_error_code(std::errc::device_or_resource_busy);
+    return {};
+  }
   if (!fd || ::ftruncate(fd.get(), static_cast<off_t>(offset)) != 0) {
     ec = last_error();
     return {};

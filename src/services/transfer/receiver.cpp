@@ -48,6 +48,7 @@ struct Current {
 std::string reason_text(const std::error_code& ec) {
   if (ec.value() == EXDEV || ec.value() == ELOOP) return "it would be outside the receiving directory";
   if (ec.value() == ENOTDIR || ec.value() == EEXIST) return "a file of that name is in the way";
+  if (ec.value() == EBUSY) return "another transfer is receiving it at this moment";
   return ec.message();
 }
 

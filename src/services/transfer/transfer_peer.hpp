@@ -14,7 +14,7 @@
 
 namespace sockit::transfer {
 
-inline constexpr std::uint16_t kDefaultPort = 7023;
+using codec::transfer::kDefaultPort;
 
 struct PeerOptions {
   std::string connect;  // HOST[:PORT] of a listening peer, or

@@ -108,3 +108,23 @@ if_no_token = "fail"
   EXPECT_EQ(error_of("[exec.x]\nif_no_token = \"maybe\"\n"),
             "test.toml:2: exec.x.if_no_token: expected \"fail\" or \"skip\"");
 }
+
+TEST(ServeConfig, DropFolderIsOffByDefaultAndReadWhenConfigured) {
+  EXPECT_TRUE(parse_serve_config(sockit::serve::default_serve_config(), "built-in").recv.empty());
+  auto config = parse_serve_config("[recv.in]\ndir = \"/srv/in\"\nstall_timeout = 5\ntls_self_signed = true\n", "t");
+  ASSERT_EQ(config.recv.size(), 1u);
+  EXPECT_EQ(config.recv[0].name, "in");
+  EXPECT_EQ(config.recv[0].dir, "/srv/in");
+  EXPECT_EQ(config.recv[0].listen, std::vector<std::string>{"127.0.0.1:7023"});
+  EXPECT_EQ(config.recv[0].stall_timeout, std::chrono::seconds(5));
+  EXPECT_TRUE(config.recv[0].tls_self_signed);
+  EXPECT_FALSE(config.recv[0].overwrite);
+}
+
+TEST(ServeConfig, DropFolderNeedsADirAndTcp) {
+  EXPECT_NE(error_of("[recv.in]\nlisten = [\"127.0.0.1:7023\"]\n").find("recv.in.dir"), std::string::npos);
+  EXPECT_NE(error_of("[recv.in]\ndir = \"x\"\nlisten = [\"udp://127.0.0.1:7023\"]\n").find("TCP"),
+            std::string::npos);
+  EXPECT_NE(error_of("[recv.in]\ndir = \"x\"\nmax_per_ip = 0\n").find("max_per_ip"), std::string::npos);
+  EXPECT_NE(error_of("[recv.in]\ndir = \"x\"\nsize = 1\n").find("size"), std::string::npos);
+}

@@ -159,3 +159,17 @@ TEST(SourceTree, NamesEntriesAsTheReceiverWill) {
   EXPECT_NE(list.skipped[0].find("symbolic link"), std::string::npos);
   EXPECT_THROW(collect_sources({(top / "missing").string()}), std::invalid_argument);
 }
+
+TEST(Destination, OnePartFileHasOneWriter) {
+  auto top = fresh_dir("lock");
+  Destination first(top.string(), false), second(top.string(), false);
+  std::error_code ec;
+  Fd held = first.open_part("f", 0, ec);
+  ASSERT_FALSE(ec);
+  Fd refused = second.open_part("f", 0, ec);
+  EXPECT_EQ(ec, std::errc::device_or_resource_busy);
+  held = Fd();  // released with the descriptor
+  ec.clear();
+  Fd now = second.open_part("f", 0, ec);
+  EXPECT_FALSE(ec);
+}
