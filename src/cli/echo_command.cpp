@@ -1,10 +1,9 @@
 // `sockit echo serve ...` (the server) and `sockit echo ADDR` (the client).
 #include "cli/commands.hpp"
 #include "cli/line_editor.hpp"
-#include "net/log.hpp"
+#include "cli/serve_flags.hpp"
 #include "services/echo/echo_client.hpp"
 #include "services/echo/echo_server.hpp"
-#include "services/supervisor.hpp"
 
 namespace sockit::cli {
 
@@ -15,12 +14,9 @@ void add_echo_command(CLI::App& app, Action& action) {
     echo::EchoConfig server;
     std::string mode = "echo";
     std::string reply;
-    unsigned threads = 0;
-    double grace_s = 5;
     long idle_s = 300;
     long pause_ms = 20;
-    bool print_address = false;
-    std::string log_level = "info";
+    ServeFlags serve_flags;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("echo", "Echo client, or echo server with 'echo serve'");
@@ -60,12 +56,7 @@ Exit codes: 0 done, 1 server unreachable, refused, gone or silent, 2 bad usage.)
                    "Quiet after which bytes without a newline are a message (default 20)")
       ->check(CLI::Range(1L, 10000L));
   serve->add_option("--backlog", s.backlog, "Listen backlog (default 1024)")->check(CLI::Range(1, 65535));
-  serve->add_option("--threads", o->threads, "Event loops (default: one per core)")
-      ->check(CLI::Range(0u, 256u));
-  serve->add_option("--shutdown-grace", o->grace_s, "Seconds live sessions get after SIGTERM (default 5)")
-      ->check(CLI::Range(0.0, 3600.0));
-  serve->add_flag("--print-address", o->print_address, "Print the bound addresses on stdout, one per line");
-  serve->add_option("--log-level", o->log_level, "trace, debug, info, warn, error or off");
+  o->serve_flags.add_to(serve);
   serve->footer(R"(Examples:
   sockit echo serve                              TCP and UDP on 127.0.0.1:7007
   sockit echo serve --tcp 0.0.0.0:7007 --mode upper
@@ -76,7 +67,6 @@ In hello and reply modes a message is a line, or what a client sent before pausi
 
   serve->callback([&action, o] {
     action = [o]() -> int {
-      net::init_logging(o->log_level);
       auto config = o->server;
       if (config.tcp.empty() && config.udp.empty() && config.unix_paths.empty()) {
         config.tcp = {"127.0.0.1:7007"};
@@ -91,14 +81,7 @@ In hello and reply modes a message is a line, or what a client sent before pausi
       config.name = "main";
       config.idle_timeout = std::chrono::seconds(o->idle_s);
       config.pause = std::chrono::milliseconds(o->pause_ms);
-      services::SupervisorOptions supervisor_options;
-      supervisor_options.threads = o->threads;
-      supervisor_options.shutdown_grace = std::chrono::milliseconds(static_cast<long>(o->grace_s * 1000));
-      supervisor_options.print_addresses = o->print_address;
-      supervisor_options.program = program_name();
-      services::Supervisor supervisor(supervisor_options);
-      supervisor.add(echo::make_echo_server(std::move(config)));
-      return supervisor.run();
+      return o->serve_flags.run([&] { return echo::make_echo_server(std::move(config)); });
     };
   });
 

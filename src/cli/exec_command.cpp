@@ -1,11 +1,10 @@
 // `sockit exec serve ...` (the server) and `sockit exec HOST -- COMMAND` (the client).
 #include "cli/commands.hpp"
 #include "cli/line_editor.hpp"
-#include "net/log.hpp"
+#include "cli/serve_flags.hpp"
 #include "services/exec/exec_client.hpp"
 #include "services/exec/exec_server.hpp"
 #include "services/exec/token.hpp"
-#include "services/supervisor.hpp"
 
 #include <cstdlib>
 
@@ -38,10 +37,7 @@ void add_exec_command(CLI::App& app, Action& action) {
     long auth_delay_ms = 1000;
     long idle_s = 600;
     bool no_shell = false;
-    unsigned threads = 0;
-    double grace_s = 5;
-    bool print_address = false;
-    std::string log_level = "info";
+    ServeFlags serve_flags;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("exec", "Run commands on a sockit exec server, or serve with 'exec serve'");
@@ -98,12 +94,7 @@ TLS or authentication failed; 2 for bad usage. Ctrl-C interrupts the remote comm
       ->add_option("--idle-timeout", o->idle_s,
                    "Close a connection idle between commands this long (default 600)")
       ->check(CLI::Range(1L, 7L * 24 * 3600));
-  serve->add_option("--threads", o->threads, "Event loops (default: one per core)")
-      ->check(CLI::Range(0u, 256u));
-  serve->add_option("--shutdown-grace", o->grace_s, "Seconds live sessions get after SIGTERM (default 5)")
-      ->check(CLI::Range(0.0, 3600.0));
-  serve->add_flag("--print-address", o->print_address, "Print the bound addresses on stdout, one per line");
-  serve->add_option("--log-level", o->log_level, "trace, debug, info, warn, error or off");
+  o->serve_flags.add_to(serve);
   serve->footer(R"(Examples:
   head -c 32 /dev/urandom | base64 > ~/.config/sockit/exec.token; chmod 600 ~/.config/sockit/exec.token
   sockit exec serve --token-file ~/.config/sockit/exec.token              127.0.0.1:7022
@@ -113,7 +104,6 @@ Addresses other than loopback and Unix sockets need TLS.)");
 
   serve->callback([&action, o] {
     action = [o]() -> int {
-      net::init_logging(o->log_level);
       auto config = o->server;
       if (config.listen.empty()) config.listen = {"127.0.0.1:7022"};
       config.name = "main";
@@ -123,14 +113,7 @@ Addresses other than loopback and Unix sockets need TLS.)");
       config.auth_timeout = std::chrono::seconds(o->auth_timeout_s);
       config.auth_delay = std::chrono::milliseconds(o->auth_delay_ms);
       config.idle_timeout = std::chrono::seconds(o->idle_s);
-      services::SupervisorOptions supervisor_options;
-      supervisor_options.threads = o->threads;
-      supervisor_options.shutdown_grace = std::chrono::milliseconds(static_cast<long>(o->grace_s * 1000));
-      supervisor_options.print_addresses = o->print_address;
-      supervisor_options.program = program_name();
-      services::Supervisor supervisor(supervisor_options);
-      supervisor.add(exec::make_exec_server(std::move(config)));
-      return supervisor.run();
+      return o->serve_flags.run([&] { return exec::make_exec_server(std::move(config)); });
     };
   });
 
