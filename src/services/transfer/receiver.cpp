@@ -60,27 +60,13 @@ class Receiver {
 
   awaitable<Summary> run() {
     if (settings_.progress) settings_.progress->begin(sender_.files, sender_.bytes);
-    StallWatchdog watchdog(connection_, settings_.stall_timeout);
-    try {
-      co_await (work(watchdog) && watchdog.run());
-    } catch (const TransferFailure&) {
-      throw;
-    } catch (const std::exception& e) {
-      if (watchdog.stalled())
-        throw TransferFailure("the transfer stalled: nothing moved for " +
-                              std::to_string(settings_.stall_timeout.count() / 1000) + " s" + kept_part());
-      throw TransferFailure(std::string("connection lost: ") + e.what() + kept_part());
-    }
+    co_await run_watched(connection_, settings_.stall_timeout, (receive() && connection_.run_writer()),
+                         [this] { return kept_part(); });
     if (settings_.progress) settings_.progress->end();
     co_return summary_;
   }
 
  private:
-  awaitable<void> work(StallWatchdog& watchdog) {
-    co_await (receive() && connection_.run_writer());
-    watchdog.stop();
-  }
-
   // What the user can do about an interrupted file.
   std::string kept_part() const {
     if (!current_ || current_->discarding || current_->checking_existing) return {};

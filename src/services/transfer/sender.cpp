@@ -42,29 +42,13 @@ class Sender {
 
   awaitable<Summary> run() {
     if (settings_.progress) settings_.progress->begin(sources_.files, sources_.bytes);
-    StallWatchdog watchdog(connection_, settings_.stall_timeout);
-    try {
-      co_await (work(watchdog) && watchdog.run());
-    } catch (const TransferFailure&) {
-      throw;
-    } catch (const std::exception& e) {
-      if (watchdog.stalled())
-        throw TransferFailure("the transfer stalled: nothing moved for " +
-                              std::to_string(settings_.stall_timeout.count() / 1000) + " s");
-      throw TransferFailure(peer_failure_.empty() ? std::string("connection lost: ") + e.what() : peer_failure_);
-    }
+    co_await run_watched(connection_, settings_.stall_timeout,
+                         (produce() && connection_.run_writer() && read_replies()), [] { return std::string(); });
     if (settings_.progress) settings_.progress->end();
     co_return summary_;
   }
 
  private:
-  // `&&` waits for every branch and cancels the rest when one fails: a
-  // failure anywhere ends the watchdog too, and success stops it here.
-  awaitable<void> work(StallWatchdog& watchdog) {
-    co_await (produce() && connection_.run_writer() && read_replies());
-    watchdog.stop();
-  }
-
   // (The payload by value: GCC 12 mishandles temporaries bound to a
   // coroutine's reference parameters.)
   awaitable<void> send(Type type, std::string payload) {
@@ -184,8 +168,8 @@ class Sender {
           co_return;
         case +codec::FrameType::error: {
           auto error = codec::parse_error(frame->text());
-          peer_failure_ = "the receiver stopped the transfer: " + (error ? error->text : std::string("(no reason)"));
-          throw TransferFailure(peer_failure_);
+          throw TransferFailure("the receiver stopped the transfer: " +
+                                (error ? error->text : std::string("(no reason)")));
         }
         default:
           throw TransferFailure("protocol error: unexpected frame type " + std::to_string(frame->type));
@@ -219,7 +203,6 @@ class Sender {
   std::deque<Answer> answers_;
   net::WakeSignal answered_;
   Summary summary_;
-  std::string peer_failure_;
 };
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
+#include <functional>
+#include <string>
 
 namespace sockit::transfer {
 
@@ -49,5 +51,13 @@ class StallWatchdog {
   bool stopped_ = false;
   bool stalled_ = false;
 };
+
+// Runs `work` watched by a StallWatchdog. A TransferFailure passes through;
+// any other exception (an operation failing on the connection) becomes one
+// saying what happened ("stalled: nothing moved for 60 s", "connection lost:
+// ..."), followed by `context()` (what the user can do about it).
+boost::asio::awaitable<void> run_watched(services::FrameConnection& connection, std::chrono::milliseconds limit,
+                                         boost::asio::awaitable<void> work,
+                                         const std::function<std::string()>& context);
 
 }  // namespace sockit::transfer
