@@ -2,6 +2,7 @@
 
 #include "codec/exec_messages.hpp"
 #include "codec/frame.hpp"
+#include "net/catching.hpp"
 #include "net/connector.hpp"
 #include "net/endpoint.hpp"
 #include "net/stream.hpp"
@@ -151,10 +152,8 @@ class ExecClient {
   // and closes the connection, which ends the writer.
   static awaitable<void> guarded(awaitable<void> task, services::FrameConnection& connection,
                                  std::exception_ptr& failure) {
-    try {
-      co_await std::move(task);
-    } catch (...) {
-      failure = std::current_exception();
+    co_await net::catching(std::move(task), failure);
+    if (failure) {
       connection.stream().close();
       connection.finish();
     }
@@ -234,24 +233,14 @@ class ExecClient {
     std::optional<codec::exec::Exit> exit;
     std::exception_ptr failure;
     if (forward_stdin)
-      co_await (catching(receive(connection, exit), failure) || send_stdin(connection) ||
+      co_await (net::catching(receive(connection, exit), failure) || send_stdin(connection) ||
                 forward_signals(connection));
     else
-      co_await (catching(receive(connection, exit), failure) || forward_signals(connection));
+      co_await (net::catching(receive(connection, exit), failure) || forward_signals(connection));
     if (failure) std::rethrow_exception(failure);
     if (!exit) throw ClientFailure("interrupted");
     if (!exit->reason.empty()) fmt::print(stderr, "sockit: remote command killed: {}\n", exit->reason);
     co_return exit->signaled ? 128 + exit->value : exit->value;
-  }
-
-  // `||` waits for a branch to succeed: receive() failing (the server gone)
-  // must still end the race, or follow() would wait on stdin and signals.
-  static awaitable<void> catching(awaitable<void> task, std::exception_ptr& failure) {
-    try {
-      co_await std::move(task);
-    } catch (...) {
-      failure = std::current_exception();
-    }
   }
 
   awaitable<void> receive(services::FrameConnection& connection, std::optional<codec::exec::Exit>& exit) {
