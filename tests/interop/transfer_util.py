@@ -143,7 +143,9 @@ class Listener:
 
     def fingerprint(self):
         """The fingerprint a --tls listener shows in its 'run: ... --fingerprint FP' hint."""
-        m = re.search(r"--tls --fingerprint ([0-9A-Fa-f:]+)", self.stderr())
+        pattern = re.compile(r"--tls --fingerprint ([0-9A-Fa-f:]+) ")  # printed just after the address
+        wait_until(lambda: pattern.search(self.stderr()), 10)
+        m = pattern.search(self.stderr())
         assert m, f"no fingerprint in the listener's stderr:\n{self.stderr()}"
         return m.group(1)
 
