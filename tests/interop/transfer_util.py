@@ -482,9 +482,10 @@ def parse_role(p):
 
 
 def parse_entry(p):
-    eid, kind, mode, size, sec, nsec, n = struct.unpack("!IBIQqIH", p[:35])
-    path = p[35:35 + n]
-    assert len(p) == 35 + n, f"ENTRY with trailing bytes: {p!r}"
+    head = struct.calcsize("!IBIQqIH")
+    eid, kind, mode, size, sec, nsec, n = struct.unpack("!IBIQqIH", p[:head])
+    path = p[head:head + n]
+    assert len(p) == head + n, f"ENTRY with trailing bytes: {p!r}"
     return {"id": eid, "kind": kind, "mode": mode, "size": size, "mtime_ns": sec * 10**9 + nsec,
             "path": path.decode()}
 
