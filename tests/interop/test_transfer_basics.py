@@ -215,7 +215,7 @@ def test_reverse_direction_send_listens_recv_connects(kit):
     dest = kit.path("in")
     try:
         tx = kit.send_listen(os.path.join(src, "tree"))
-        assert "recv" in tx.stderr()  # the hint says what to run on the other side
+        assert " recv THIS-HOST:" in tx.hint()  # what to run on the other side
         got = kit.recv(tx.hostport, dest)
         sent = tx.wait()
         assert got.rc == 0, got

@@ -27,7 +27,7 @@ def test_pinned_fingerprint(kit):
     rx = tls_receiver(kit, dest, kit.path("tls"))
     fp = rx.fingerprint()
     assert re.fullmatch(r"([0-9A-F]{2}:){31}[0-9A-F]{2}", fp), fp
-    assert "(TLS)" in rx.stderr()
+    assert "(TLS)" in rx.hint()
     sent = kit.send(rx.hostport, src, opts=["--tls", "--fingerprint", fp, "--known-hosts", kit.path("kh")])
     got = rx.wait()
     assert sent.rc == 0, sent
@@ -105,7 +105,7 @@ def test_reverse_direction_over_tls(kit):
     src = kit.file("src/a.bin", os.urandom(300_000))
     tx = kit.send_listen(src, opts=["--tls", "--tls-dir", kit.path("tls")])
     fp = tx.fingerprint()
-    assert "recv --tls --fingerprint" in tx.stderr()
+    assert "recv --tls --fingerprint" in tx.hint()
     dest = kit.path("in")
     got = kit.recv(tx.hostport, dest, opts=["--fingerprint", fp, "--known-hosts", kit.path("kh")])
     sent = tx.wait()

@@ -141,6 +141,16 @@ class Listener:
         self.server.send_signal(signal.SIGKILL)
         return self.wait()
 
+    def hint(self, timeout=10):
+        """The 'sockit recv: listening on ...; on the other machine run: ...' line,
+        printed on stderr just after the address on stdout."""
+        def line():
+            return next((l for l in self.stderr().splitlines() if "listening on" in l), None)
+        wait_until(line, timeout)
+        found = line()
+        assert found, f"no 'listening on' line on the listener's stderr:\n{self.stderr()}"
+        return found
+
     def fingerprint(self):
         """The fingerprint a --tls listener shows in its 'run: ... --fingerprint FP' hint."""
         pattern = re.compile(r"--tls --fingerprint ([0-9A-Fa-f:]+) ")  # printed just after the address
