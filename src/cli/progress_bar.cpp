@@ -44,8 +44,12 @@ ProgressBar::ProgressBar(bool quiet, std::string verb)
     : quiet_(quiet), live_(!quiet && ::isatty(STDERR_FILENO)), verb_(std::move(verb)) {}
 
 void ProgressBar::begin(std::uint64_t files, std::uint64_t bytes) {
+  // A listener that keeps listening starts over for each transfer.
   total_files_ = files;
   total_bytes_ = bytes;
+  done_bytes_ = moved_bytes_ = files_done_ = 0;
+  file_.clear();
+  file_size_ = file_done_bytes_ = 0;
   started_ = std::chrono::steady_clock::now();
 }
 
@@ -107,7 +111,7 @@ void ProgressBar::draw(bool force) {
 
 void ProgressBar::print_summary(const transfer::Summary& summary) const {
   if (quiet_) return;
-  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  double elapsed = summary.seconds;
   double rate = elapsed > 0 ? static_cast<double>(summary.bytes) / elapsed : 0;
   std::string line = fmt::format("sockit: {} {} file{}, {} in {:.2f} s ({}/s)", verb_, summary.saved,
                                  summary.saved == 1 ? "" : "s", human_bytes(static_cast<double>(summary.bytes)),

@@ -1,6 +1,7 @@
 // `sockit send` and `sockit recv`: direct file transfer (docs/transfer.md).
 #include "cli/commands.hpp"
 #include "cli/progress_bar.hpp"
+#include "net/connector.hpp"
 #include "services/transfer/destination.hpp"
 #include "services/transfer/source_tree.hpp"
 #include "services/transfer/transfer_peer.hpp"
@@ -42,7 +43,7 @@ void add_common_options(CLI::App* cmd, CommonOptions& o) {
       ->check(CLI::PositiveNumber);
   cmd->add_flag("-q,--quiet", o.quiet, "No progress and no summary; errors only");
   cmd->add_flag("--print-address", o.peer.print_address, "With --listen: print the bound address on stdout");
-  cmd->excludes(cmd->get_option("--once"))->excludes(cmd->get_option("--keep-listening"));
+  cmd->get_option("--once")->excludes("--keep-listening");
 }
 
 transfer::SessionSettings settings_from(CommonOptions& o, ProgressBar& bar) {
@@ -55,12 +56,13 @@ transfer::SessionSettings settings_from(CommonOptions& o, ProgressBar& bar) {
   return settings;
 }
 
-// Runs `run` and turns the sessions' outcomes into an exit status.
+// Runs `run` and turns the sessions' outcomes into an exit status. Failing
+// to reach or trust the other side is a failed transfer too (255, as ssh).
 template <class Run>
 int run_and_report(ProgressBar& bar, bool listening_forever, Run run) {
   int status = 0;
   bool any_session = false;
-  run([&](const transfer::SessionOutcome& outcome) {
+  auto on_session = [&](const transfer::SessionOutcome& outcome) {
     any_session = true;
     if (!outcome.summary) {
       fmt::print(stderr, "sockit: {}{}\n", listening_forever ? outcome.peer + ": " : "", outcome.failure);
@@ -69,7 +71,16 @@ int run_and_report(ProgressBar& bar, bool listening_forever, Run run) {
     }
     bar.print_summary(*outcome.summary);
     if (outcome.summary->failed > 0 && status == 0) status = kSomeFilesFailed;
-  });
+  };
+  try {
+    run(on_session);
+  } catch (const net::ConnectError& e) {
+    fmt::print(stderr, "sockit: {}\n", e.what());
+    return kTransferFailed;
+  } catch (const services::IdentityError& e) {
+    fmt::print(stderr, "sockit: {}\n", e.what());
+    return kTransferFailed;
+  }
   return any_session ? status : kTransferFailed;
 }
 

@@ -120,3 +120,25 @@ def test_two_transfers_of_one_name_into_one_dir_do_not_mix(kit):
     assert names(dest) == {"big.bin"}
     with open(os.path.join(dest, "big.bin"), "rb") as f:
         assert f.read() == first
+
+
+def test_a_once_listener_tells_a_second_sender_it_is_busy(kit):
+    """Without --keep-listening the one transfer is all: a sender arriving
+    during it is refused with a reason (exit 255), and the first completes."""
+    dest = kit.path("in")
+    rx = kit.recv_listen(dest)
+    data = os.urandom(1000)
+    with TransferPeer.connect(rx.hostport) as first:
+        first.handshake(SENDER, SHA256)
+        late = kit.send(rx.hostport, kit.file("src/late.txt", b"late\n"))
+        assert late.rc == 255, late
+        assert any("busy" in l for l in late.lines()), late
+        first.send(frame(ENTRY, entry_payload(0, "first.bin", size=len(data))))
+        assert parse_answer(first.expect(ANSWER))["verdict"] == V_SEND
+        first.send_file(0, data)
+        assert parse_result(first.expect(RESULT))["outcome"] == SAVED
+        first.send(frame(FINISH))
+        first.expect(FINISH)
+    got = rx.wait()
+    assert got.rc == 0, got
+    assert names(dest) == {"first.bin"}

@@ -1,6 +1,7 @@
 #include "services/echo/echo_client.hpp"
 
 #include "codec/message_splitter.hpp"
+#include "net/both.hpp"
 #include "net/connector.hpp"
 #include "net/endpoint.hpp"
 #include "net/within.hpp"
@@ -92,7 +93,7 @@ awaitable<void> pump_stream(asio::generic::stream_protocol::socket& socket,
       write_stdout({buffer.data(), n});
     }
   };
-  co_await (upload() && download());
+  co_await net::both(upload(), download());
 }
 
 // Reads one reply: up to a newline, or whatever came before a short pause.

@@ -8,20 +8,20 @@
 #include "services/transfer/stall_watchdog.hpp"
 #include "services/transfer/transfer_session.hpp"
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include "net/both.hpp"
 
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <limits>
 #include <optional>
 
 namespace sockit::transfer {
 namespace asio = boost::asio;
 using asio::awaitable;
 using boost::system::error_code;
-using namespace asio::experimental::awaitable_operators;
 using namespace codec::transfer;
 
 namespace {
@@ -60,7 +60,7 @@ class Receiver {
 
   awaitable<Summary> run() {
     if (settings_.progress) settings_.progress->begin(sender_.files, sender_.bytes);
-    co_await run_watched(connection_, settings_.stall_timeout, (receive() && connection_.run_writer()),
+    co_await run_watched(connection_, settings_.stall_timeout, net::both(receive(), connection_.run_writer()),
                          [this] { return kept_part(); });
     if (settings_.progress) settings_.progress->end();
     co_return summary_;
@@ -142,9 +142,7 @@ class Receiver {
     auto refuse = [&](std::string reason) {
       answer.verdict = Verdict::refused;
       answer.reason = std::move(reason);
-      ++summary_.failed;
-      summary_.failures.push_back(entry->path + ": " + answer.reason);
-      if (settings_.progress) settings_.progress->file_done(entry->path, Outcome::failed, answer.reason);
+      count(entry->path, Outcome::failed, answer.reason);
     };
     if (auto problem = path_problem(entry->path); !problem.empty()) {
       refuse("refused: the name " + problem);
@@ -197,9 +195,7 @@ class Receiver {
   awaitable<void> on_start(std::string_view payload) {
     auto start = parse_start(payload);
     if (!start || current_) co_return co_await protocol_error("an unexpected START");
-    // Entries the sender skipped (a failed read, a mismatching `have`) are
-    // dropped: ids only grow.
-    while (!pending_.empty() && pending_.front().entry.id < start->id) pending_.pop_front();
+    drop_skipped(start->id);
     if (pending_.empty() || pending_.front().entry.id != start->id)
       co_return co_await protocol_error("START of an entry not offered");
     Pending pending = std::move(pending_.front());
@@ -290,6 +286,7 @@ class Receiver {
 
   awaitable<void> on_finish() {
     if (current_) co_return co_await protocol_error("FINISH in the middle of a file");
+    drop_skipped(std::numeric_limits<std::uint64_t>::max());
     // Deepest first: setting a directory's mtime before its children are
     // done would be undone by them.
     for (auto it = directories_.rbegin(); it != directories_.rend(); ++it)
@@ -298,7 +295,21 @@ class Receiver {
     connection_.finish();
   }
 
-  awaitable<void> report(const std::string& path, std::uint32_t id, Outcome outcome, const std::string& reason) {
+  // Entries before `id` that the sender skipped: it could not read the
+  // file, or the file here differs from its own. Ids only grow, so they
+  // will never start. The sender counted them as failed already (no RESULT
+  // goes back); they are failures here too.
+  void drop_skipped(std::uint64_t id) {
+    while (!pending_.empty() && pending_.front().entry.id < id) {
+      const Pending& skipped = pending_.front();
+      count(skipped.entry.path, Outcome::failed,
+            skipped.verdict == Verdict::have ? "a different file of that name exists (--overwrite replaces it)"
+                                             : "the sender did not send it (it could not read it)");
+      pending_.pop_front();
+    }
+  }
+
+  void count(const std::string& path, Outcome outcome, const std::string& reason) {
     switch (outcome) {
       case Outcome::saved:
         ++summary_.saved;
@@ -312,6 +323,10 @@ class Receiver {
         break;
     }
     if (settings_.progress) settings_.progress->file_done(path, outcome, reason);
+  }
+
+  awaitable<void> report(const std::string& path, std::uint32_t id, Outcome outcome, const std::string& reason) {
+    count(path, outcome, reason);
     Result result{id, outcome, reason};
     co_await send(Type::result, result_payload(result));
   }

@@ -8,9 +8,8 @@
 #include "services/transfer/stall_watchdog.hpp"
 #include "services/transfer/transfer_session.hpp"
 
+#include "net/both.hpp"
 #include "net/wake_signal.hpp"
-
-#include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -24,7 +23,6 @@ namespace sockit::transfer {
 namespace asio = boost::asio;
 using asio::awaitable;
 using boost::system::error_code;
-using namespace asio::experimental::awaitable_operators;
 using namespace codec::transfer;
 
 namespace {
@@ -43,7 +41,7 @@ class Sender {
   awaitable<Summary> run() {
     if (settings_.progress) settings_.progress->begin(sources_.files, sources_.bytes);
     co_await run_watched(connection_, settings_.stall_timeout,
-                         (produce() && connection_.run_writer() && read_replies()), [] { return std::string(); });
+                         net::both(net::both(produce(), connection_.run_writer()), read_replies()), [] { return std::string(); });
     if (settings_.progress) settings_.progress->end();
     co_return summary_;
   }

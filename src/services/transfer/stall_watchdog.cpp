@@ -2,10 +2,9 @@
 
 #include "services/transfer/transfer_session.hpp"
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include "net/both.hpp"
 
 namespace sockit::transfer {
-using namespace boost::asio::experimental::awaitable_operators;
 
 namespace {
 
@@ -21,15 +20,16 @@ boost::asio::awaitable<void> run_watched(services::FrameConnection& connection, 
                                          const std::function<std::string()>& context) {
   StallWatchdog watchdog(connection, limit);
   try {
-    // `&&` waits for both and cancels the other when one fails: a failure
-    // in the work ends the watchdog, and the work's end stops it.
-    co_await (then_stop(std::move(work), watchdog) && watchdog.run());
-  } catch (const TransferFailure&) {
-    throw;
+    // Both must finish; a failure in the work ends the watchdog, and the
+    // work's end stops it.
+    co_await net::both(then_stop(std::move(work), watchdog), watchdog.run());
   } catch (const std::exception& e) {
+    // The watchdog closing the connection fails the work in whatever way
+    // it was using it then: the stall is the reason.
     if (watchdog.stalled())
       throw TransferFailure("the transfer stalled: nothing moved for " + std::to_string(limit.count() / 1000) +
                             " s" + context());
+    if (dynamic_cast<const TransferFailure*>(&e)) throw;
     throw TransferFailure(std::string("connection lost: ") + e.what() + context());
   }
 }

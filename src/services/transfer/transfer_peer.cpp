@@ -33,7 +33,11 @@ using namespace codec::transfer;
 
 namespace {
 
-using Body = std::function<awaitable<Summary>(services::FrameConnection&, const RoleMessage& theirs)>;
+// Transfers a --keep-listening peer runs at once.
+constexpr std::size_t kMaxListeningSessions = 16;
+
+using Body = std::function<awaitable<Summary>(services::FrameConnection&, const RoleMessage& theirs,
+                                               const SessionSettings&)>;
 
 void report(const OnSession& on_session, const std::string& peer, std::exception_ptr error,
             std::optional<Summary> summary) {
@@ -49,8 +53,10 @@ void report(const OnSession& on_session, const std::string& peer, std::exception
 }
 
 // What a side does with a connection once made: `listening` says which end
-// it is (the listening end waits for the peer's first byte).
-using StreamHandler = std::function<awaitable<void>(net::Stream, std::string peer, bool listening)>;
+// it is (the listening end waits for the peer's first byte). Yields false
+// when the peer turned out not to be a transfer peer at all (nc typing at
+// the port): a listener waiting for one transfer goes on waiting.
+using StreamHandler = std::function<awaitable<bool>(net::Stream, std::string peer, bool listening)>;
 
 void run_connecting(const PeerOptions& options, const StreamHandler& handler) {
   auto endpoint = net::parse_endpoint_or_throw(net::with_default_port(options.connect, kDefaultPort));
@@ -99,6 +105,17 @@ void run_listening(const PeerOptions& options, bool sending, const StreamHandler
   net::Engine engine(1);
   net::ListenOptions listen_options;
   listen_options.log_name = sending ? "send" : "recv";
+  // --keep-listening serves peers side by side (a second sender neither
+  // waits for the first nor times out waiting); otherwise the one transfer
+  // is all, and a peer arriving during it is told so.
+  auto limiter = options.keep_listening
+                     ? std::make_shared<net::ConnectionLimiter>(kMaxListeningSessions, kMaxListeningSessions)
+                     : std::make_shared<net::ConnectionLimiter>(1, 1);
+  listen_options.refusal.clear();
+  codec::append_frame(listen_options.refusal, +codec::FrameType::error,
+                      codec::error_payload(codec::ErrorCode::busy, options.keep_listening
+                                                                       ? "too many transfers at once; try again later"
+                                                                       : "busy with another transfer"));
   auto listener = net::StreamListener::bind(engine, endpoint, listen_options);
   const auto& bound = listener->bound();
   if (options.print_address) {
@@ -108,23 +125,22 @@ void run_listening(const PeerOptions& options, bool sending, const StreamHandler
   fmt::print(stderr, "sockit {}: listening on {}{}; on the other machine run: {} {}{} THIS-HOST:{}\n",
              listen_options.log_name, bound.to_string(), options.tls ? " (TLS)" : "", options.program,
              sending ? "recv" : "send", options.tls ? " --tls --fingerprint " + fingerprint : "", bound.port);
-  // One transfer at a time; the next peer waits in the backlog.
-  auto limiter = std::make_shared<net::ConnectionLimiter>(1, 1);
   auto on_connection = [&, tls](net::Session session) -> awaitable<void> {
+    bool transferred = false;
     if (tls) {
       net::Stream stream(std::move(session.socket), *tls);
       error_code ec;
       co_await stream.handshake_server(ec);
       if (ec) {
-        fmt::print(stderr, "sockit {}: TLS handshake with {} failed: {}\n", listen_options.log_name,
-                   session.peer, ec.message());
+        fmt::print(stderr, "sockit {}: TLS handshake with {} failed: {}; still listening\n",
+                   listen_options.log_name, session.peer, ec.message());
         co_return;
       }
-      co_await handler(std::move(stream), session.peer, true);
+      transferred = co_await handler(std::move(stream), session.peer, true);
     } else {
-      co_await handler(net::Stream(std::move(session.socket)), session.peer, true);
+      transferred = co_await handler(net::Stream(std::move(session.socket)), session.peer, true);
     }
-    if (!options.keep_listening) {
+    if (transferred && !options.keep_listening) {
       listener->stop();
       engine.stop();
     }
@@ -142,32 +158,61 @@ void run_peer(const PeerOptions& options, bool sending, const StreamHandler& han
     run_connecting(options, handler);
 }
 
+// Sessions of one listening peer that run at once share its progress bar:
+// the first to start shows progress, the others only their summary.
+class ProgressTurn {
+ public:
+  explicit ProgressTurn(Progress* progress) : progress_(progress) {}
+  Progress* take() {
+    if (taken_) return nullptr;
+    taken_ = true;
+    return progress_;
+  }
+  void give_back(Progress* progress) {
+    if (progress) taken_ = false;
+  }
+
+ private:
+  Progress* progress_;
+  bool taken_ = false;
+};
+
 // A framed session (HELLO, ROLE, then `body`), reported to on_session.
-StreamHandler framed(const RoleMessage& mine, std::chrono::milliseconds handshake_timeout, Body body,
+StreamHandler framed(const RoleMessage& mine, const SessionSettings& settings, Body body,
                      const OnSession& on_session) {
-  return [=, &on_session](net::Stream stream, std::string peer, bool listening) -> awaitable<void> {
+  auto turn = std::make_shared<ProgressTurn>(settings.progress);
+  return [=, &settings, &on_session](net::Stream stream, std::string peer, bool listening) -> awaitable<bool> {
     services::FrameConnection connection(std::move(stream), kMaxFramePayload);
+    const char* side = mine.role == Role::sender ? "send" : "recv";
     if (listening && !connection.stream().is_tls()) {
       // Someone typing at the port with nc is told what this is.
       error_code ec;
       bool frames = co_await connection.first_byte_is(+codec::FrameType::hello, ec);
-      if (ec) co_return;
+      if (ec) co_return false;
       if (!frames) {
         std::span<const char> piece(kNotFrames.data(), kNotFrames.size());
         co_await connection.stream().write(std::span(&piece, 1), ec);
-        co_return;
+        fmt::print(stderr, "sockit {}: {} does not speak the transfer protocol (nc?); told it so; still listening\n",
+                   side, peer);
+        co_return false;
       }
     }
+    SessionSettings mine_now = settings;
+    mine_now.progress = turn->take();
+    auto started = std::chrono::steady_clock::now();
     std::optional<Summary> summary;
     std::exception_ptr error;
     try {
-      auto theirs = co_await net::within(handshake_timeout, exchange_roles(connection, mine));
+      auto theirs = co_await net::within(settings.stall_timeout, exchange_roles(connection, mine));
       if (!theirs) throw TransferFailure("the peer did not answer the handshake in time");
-      summary = co_await body(connection, *theirs);
+      summary = co_await body(connection, *theirs, mine_now);
+      summary->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     } catch (...) {
       error = std::current_exception();
     }
+    turn->give_back(mine_now.progress);
     report(on_session, peer, error, std::move(summary));
+    co_return true;
   };
 }
 
@@ -176,19 +221,18 @@ StreamHandler framed(const RoleMessage& mine, std::chrono::milliseconds handshak
 void run_sender(const PeerOptions& options, const SourceList& sources, const SessionSettings& settings,
                 const OnSession& on_session) {
   RoleMessage mine{Role::sender, settings.digest, sources.files, sources.bytes};
-  auto body = [&](services::FrameConnection& connection, const RoleMessage&) {
-    return send_files(connection, sources, settings);
+  auto body = [&](services::FrameConnection& connection, const RoleMessage&, const SessionSettings& session) {
+    return send_files(connection, sources, session);
   };
-  run_peer(options, true, framed(mine, settings.stall_timeout, body, on_session));
+  run_peer(options, true, framed(mine, settings, body, on_session));
 }
 
 void run_receiver(const PeerOptions& options, Destination& destination, const SessionSettings& settings,
                   const OnSession& on_session) {
   RoleMessage mine{Role::receiver, DigestKind::none, 0, 0};
-  auto body = [&](services::FrameConnection& connection, const RoleMessage& theirs) {
-    return receive_files(connection, destination, theirs, settings);
-  };
-  run_peer(options, false, framed(mine, settings.stall_timeout, body, on_session));
+  auto body = [&](services::FrameConnection& connection, const RoleMessage& theirs,
+                  const SessionSettings& session) { return receive_files(connection, destination, theirs, session); };
+  run_peer(options, false, framed(mine, settings, body, on_session));
 }
 
 namespace {
@@ -278,15 +322,18 @@ awaitable<Summary> receive_raw(net::Stream& stream, const std::string& file, boo
 using RawBody = std::function<awaitable<Summary>(net::Stream&)>;
 
 StreamHandler raw(RawBody body, const OnSession& on_session) {
-  return [=, &on_session](net::Stream stream, std::string peer, bool) -> awaitable<void> {
+  return [=, &on_session](net::Stream stream, std::string peer, bool) -> awaitable<bool> {
+    auto started = std::chrono::steady_clock::now();
     std::optional<Summary> summary;
     std::exception_ptr error;
     try {
       summary = co_await body(stream);
+      summary->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     } catch (...) {
       error = std::current_exception();
     }
     report(on_session, peer, error, std::move(summary));
+    co_return true;
   };
 }
 
