@@ -70,6 +70,10 @@ class FrameDecoder {
   // Bytes received but not yet returned as frames (a partial frame at EOF
   // means the peer was cut off mid-frame).
   std::size_t buffered() const { return end_ - begin_; }
+  // Bytes still to come of the frame whose header is buffered (0 when no
+  // header is, or the frame is complete): reading no more than this keeps a
+  // large frame from sharing the buffer with the next one.
+  std::size_t missing() const;
   std::size_t max_payload() const { return max_payload_; }
 
  private:

@@ -7,7 +7,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <sys/sendfile.h>
+
 #include <array>
+#include <cerrno>
 #include <vector>
 
 namespace sockit::net {
@@ -115,6 +118,34 @@ awaitable<void> Stream::write(std::span<const std::span<const char>> pieces, err
     }
     pieces = pieces.subspan(count);
   }
+}
+
+awaitable<std::size_t> Stream::send_file(int fd, std::uint64_t offset, std::size_t length, error_code& ec) {
+  ec = {};
+  // Asio puts the socket in non-blocking mode for its own operations only
+  // when it first needs to; sendfile must never block the loop.
+  if (!socket_.native_non_blocking()) socket_.native_non_blocking(true, ec);
+  if (ec) co_return 0;
+  std::size_t done = 0;
+  while (done < length) {
+    auto at = static_cast<off_t>(offset + done);
+    ssize_t n = ::sendfile(socket_.native_handle(), fd, &at, length - done);
+    if (n > 0) {
+      done += static_cast<std::size_t>(n);
+    } else if (n == 0) {
+      break;  // the file ended early
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      auto [e] = co_await socket_.async_wait(StreamSocket::wait_write, use_tuple);
+      if (e) {
+        ec = e;
+        break;
+      }
+    } else if (errno != EINTR) {
+      ec = error_code(errno, boost::system::system_category());
+      break;
+    }
+  }
+  co_return done;
 }
 
 }  // namespace sockit::net

@@ -8,6 +8,7 @@
 
 #include <boost/system/error_code.hpp>
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -37,6 +38,12 @@ class Stream {
   // Writes every piece, in order (one gather write where possible).
   boost::asio::awaitable<void> write(std::span<const std::span<const char>> pieces,
                                      boost::system::error_code& ec);
+
+  // Plain streams only: `length` bytes of the file `fd` from `offset` with
+  // sendfile(2), from the page cache without a copy through user space.
+  // How many were sent: fewer than `length` if the file ended first.
+  boost::asio::awaitable<std::size_t> send_file(int fd, std::uint64_t offset, std::size_t length,
+                                                boost::system::error_code& ec);
 
   StreamSocket& socket();
   void close();

@@ -14,11 +14,31 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
 namespace sockit::services {
+
+// A frame being built for submit(). Its storage is not zero-filled (a 1 MiB
+// file chunk was memset for every use, and for every 4 KiB file) and keeps
+// its capacity when reused: the frame's length is kept apart from it.
+class FrameBuffer {
+ public:
+  FrameBuffer() = default;
+  char* data() { return storage_.get(); }
+  std::size_t capacity() const { return capacity_; }
+  // Header and payload once submitted; header and payload area before.
+  std::size_t size() const { return size_; }
+
+ private:
+  friend class FrameConnection;
+  std::unique_ptr<char[]> storage_;
+  std::size_t capacity_ = 0;
+  std::size_t size_ = 0;
+};
 
 class FrameConnection {
  public:
@@ -36,12 +56,22 @@ class FrameConnection {
   // or the peer closed mid-frame), or the I/O error.
   boost::asio::awaitable<std::optional<codec::Frame>> read_frame(boost::system::error_code& ec);
 
-  // Writing. Data frames: acquire() a buffer, fill payload_area(), submit().
-  std::vector<char> acquire();
-  static std::span<char> payload_area(std::vector<char>& buffer);
+  // Writing. Data frames: acquire() a buffer for up to `payload` bytes,
+  // fill payload_area(), submit().
+  FrameBuffer acquire(std::size_t payload = codec::kDataFramePayload);
+  static std::span<char> payload_area(FrameBuffer& buffer);
   // Queues the frame; waits while the queue is over its high-water mark.
   // False once the connection failed (the frame is dropped).
-  boost::asio::awaitable<bool> submit(std::vector<char> buffer, std::uint8_t type, std::size_t payload_size);
+  boost::asio::awaitable<bool> submit(FrameBuffer buffer, std::uint8_t type, std::size_t payload_size);
+  // Whether submit_file() sends from the page cache (sendfile(2)): a plain
+  // stream; TLS has to encrypt in user space.
+  bool can_send_file() const { return !stream_.is_tls(); }
+  // Queues a frame whose payload is `length` bytes of the open file `fd` from
+  // `offset`, sent with sendfile(2) when its turn comes (fd must stay open
+  // until flush()). Should the file have shrunk meanwhile, the frame is
+  // padded with zeros, its length being on the wire already: the caller's
+  // end-to-end check, made from what it read, then fails.
+  boost::asio::awaitable<bool> submit_file(std::uint8_t type, int fd, std::uint64_t offset, std::size_t length);
   // Control frames, copied.
   boost::asio::awaitable<bool> send(std::uint8_t type, std::string_view payload);
   // Sends queued frames until finish() and an empty queue, or a write fails.
@@ -59,9 +89,23 @@ class FrameConnection {
  private:
   net::Stream stream_;
   codec::FrameDecoder decoder_;
-  std::deque<std::vector<char>> queue_;
+  // A queued frame: all in `frame`, or its header there and its payload in
+  // a file.
+  struct Outgoing {
+    FrameBuffer frame;
+    int file = -1;
+    std::uint64_t file_offset = 0;
+    std::size_t file_length = 0;
+  };
+  boost::asio::awaitable<bool> enqueue(Outgoing item);
+  boost::asio::awaitable<void> write_file(const Outgoing& item, boost::system::error_code& ec);
+  void recycle(FrameBuffer buffer);
+
+  std::deque<Outgoing> queue_;
   std::size_t queued_bytes_ = 0;
-  std::vector<std::vector<char>> spare_;  // written buffers, reused by acquire()
+  std::vector<FrameBuffer> spare_;  // written buffers, reused by acquire()
+  std::size_t spare_bytes_ = 0;     // their capacity
+
   net::WakeSignal queued_signal_;         // the writer waits here for frames
   net::WakeSignal written_signal_;        // producers wait here for room
   std::uint64_t bytes_read_ = 0;
