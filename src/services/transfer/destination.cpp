@@ -23,6 +23,7 @@ std::error_code last_error() {
 int open_beneath(int dir_fd, const std::string& path, std::uint64_t flags) {
   open_how how{};
   how.flags = flags | O_CLOEXEC;
+  if (flags & O_CREAT) how.mode = 0600;  // part files: the owner's until committed (openat2 wants 0 otherwise)
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
   int fd;
   do fd = static_cast<int>(::syscall(SYS_openat2, dir_fd, path.c_str(), &how, sizeof how));
@@ -137,16 +138,25 @@ Fd Destination::open_part(std::string_view path, std::uint64_t offset, std::erro
   std::string_view leaf;
   int parent = parent_of(path, true, leaf, ec);
   if (parent < 0) return {};
-  Fd fd(::openat(parent, part_name(leaf).c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+  std::string name = part_name(leaf);
+  // A fresh start usually finds no part (find() just looked): creating it
+  // exclusively makes it empty already, without the ftruncate.
+  bool created = offset == 0;
+  Fd fd(created ? open_beneath(parent, name, O_WRONLY | O_CREAT | O_EXCL) : -1);
+  if (!fd) {
+    created = false;
+    fd = Fd(::openat(parent, name.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+  }
   // Two transfers of one name at once (two senders to a drop folder, two
   // receivers in one DIR) would interleave their bytes in one part file,
   // each stream's digest still matching: the first holds a lock, the second
-  // is refused (EBUSY). The lock goes with the descriptor.
+  // is refused (EBUSY). The lock goes with the descriptor. A part we just
+  // created is locked too: the other transfer may open it next.
   if (fd && ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
     ec = std::make_error_code(std::errc::device_or_resource_busy);
     return {};
   }
-  if (!fd || ::ftruncate(fd.get(), static_cast<off_t>(offset)) != 0) {
+  if (!fd || (!created && ::ftruncate(fd.get(), static_cast<off_t>(offset)) != 0)) {
     ec = last_error();
     return {};
   }
