@@ -8,6 +8,14 @@ namespace sockit::codec::chat {
 namespace {
 
 constexpr std::string_view kPrevTag = "sockit-prev=";
+// After the last NUL of an entry, answer or RECVMSG: clients read the nickname,
+// group and acknowledged number only up to their NUL and ignore it.
+constexpr std::string_view kSockitMark = "sockit";
+
+bool marked_sockit(std::string_view extra) {
+  auto nul = extra.rfind('\0');
+  return nul != std::string_view::npos && extra.substr(nul + 1) == kSockitMark;
+}
 
 // sockit's tag sits after the message's NUL, where IP Messenger puts file
 // attachments only when FILEATTACHOPT is set: other clients ignore it.
@@ -58,6 +66,7 @@ Incoming classify(std::string_view datagram) {
   in.utf8 = packet->has(kUtf8Opt) || packet->has(kCapUtf8Opt);
   bool text_utf8 = packet->has(kUtf8Opt);
   auto [head, tail] = split_extra(packet->extra);
+  in.from_sockit = marked_sockit(packet->extra);
   switch (packet->mode()) {
     case kBrEntry:
     case kAnsEntry: {
@@ -71,6 +80,7 @@ Incoming classify(std::string_view datagram) {
       break;
     case kSendMsg:
       in.kind = Incoming::Kind::message;
+      in.name = printable(decode_text(packet->user, text_utf8));
       in.text = decode_text(head, text_utf8);
       in.wants_ack = packet->has(kSendCheckOpt);
       in.prev = parse_prev(tail, packet->command);
@@ -97,6 +107,8 @@ std::string presence_packet(const Identity& self, std::uint64_t number, std::uin
     p.extra = self.nickname.empty() ? self.user : self.nickname;
     p.extra += '\0';
     p.extra += self.group;
+    p.extra += '\0';
+    p.extra += kSockitMark;
   }
   return build_packet(p);
 }
@@ -104,6 +116,8 @@ std::string presence_packet(const Identity& self, std::uint64_t number, std::uin
 std::string ack_packet(const Identity& self, std::uint64_t number, std::uint64_t acked) {
   auto p = header(self, number, kRecvMsg | kUtf8Opt);
   p.extra = std::to_string(acked);
+  p.extra += '\0';
+  p.extra += kSockitMark;
   return build_packet(p);
 }
 

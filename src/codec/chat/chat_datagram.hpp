@@ -43,7 +43,7 @@ struct Incoming {
   };
   Kind kind = Kind::empty;
   std::string text;
-  std::string name;  // entry/answer: nickname, else user
+  std::string name;  // entry/answer: nickname, else user; message, exit: user
   std::uint64_t number = 0;
   std::uint64_t acked = 0;
   bool wants_ack = false;
@@ -51,6 +51,9 @@ struct Incoming {
   // sockit's ordering tag: the number of the previous message this sender
   // sent us (0: the first of its session); empty from other clients.
   std::optional<std::uint64_t> prev;
+  // The sender marked this entry, answer or acknowledgement as sockit's: it
+  // keeps per-sender order itself (prev tags), so we may pipeline to it.
+  bool from_sockit = false;
   std::uint32_t command = 0;
 };
 

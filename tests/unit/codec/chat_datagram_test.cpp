@@ -90,6 +90,8 @@ TEST(ChatDatagram, PresenceAndAcks) {
   auto entry = classify(presence_packet(me, 1, kBrEntry));
   EXPECT_EQ(entry.kind, Kind::entry);
   EXPECT_EQ(entry.name, "Alice");
+  EXPECT_TRUE(entry.from_sockit);
+  EXPECT_FALSE(classify("1:9:u:h:1:nick\0group"s).from_sockit);
   EXPECT_EQ(classify(presence_packet(me, 2, kAnsEntry)).kind, Kind::answer);
   auto exit = classify(presence_packet(me, 3, kBrExit));
   EXPECT_EQ(exit.kind, Kind::exit);
@@ -97,6 +99,8 @@ TEST(ChatDatagram, PresenceAndAcks) {
   auto ack = classify(ack_packet(me, 4, 123));
   EXPECT_EQ(ack.kind, Kind::ack);
   EXPECT_EQ(ack.acked, 123u);
+  EXPECT_TRUE(ack.from_sockit);
+  EXPECT_EQ(classify("1:9:u:h:33:77").acked, 77u);
   EXPECT_EQ(classify("1:5:u:h:33:notanumber").kind, Kind::other);
   EXPECT_EQ(classify("1:5:u:h:64:").kind, Kind::other);  // GETINFO: not supported
 }
