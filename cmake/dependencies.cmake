@@ -2,6 +2,8 @@
 # CLI11, toml++, spdlog + fmt, libedit, xxHash.
 find_package(Boost 1.81 REQUIRED COMPONENTS url)
 find_package(Threads REQUIRED)
+# zlib: gzip/deflate bodies for sockit get --compressed.
+find_package(ZLIB REQUIRED)
 find_package(OpenSSL 3 REQUIRED)
 find_package(fmt REQUIRED)
 find_package(spdlog REQUIRED)

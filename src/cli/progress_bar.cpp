@@ -70,11 +70,13 @@ void ProgressBar::advanced(std::uint64_t bytes) {
 
 void ProgressBar::file_done(std::string_view name, Outcome outcome, std::string_view reason) {
   ++files_done_;
-  if (outcome == Outcome::failed) {
-    clear_line();
-    fmt::print(stderr, "sockit: {}: {}\n", name, reason);
-  }
+  if (outcome == Outcome::failed) note(fmt::format("{}: {}", name, reason));
   draw(false);
+}
+
+void ProgressBar::note(std::string_view line) {
+  clear_line();
+  fmt::print(stderr, "sockit: {}\n", line);
 }
 
 void ProgressBar::end() {

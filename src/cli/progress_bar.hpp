@@ -23,6 +23,12 @@ class ProgressBar final : public transfer::Progress {
   void file_done(std::string_view name, codec::transfer::Outcome outcome, std::string_view reason) override;
   void end() override;
 
+  // "sockit: LINE" on stderr, clearing the bar first (it is redrawn with
+  // the next progress): for failures and notes while a bar may be drawn.
+  void note(std::string_view line);
+  // Whether the bar is drawn (stderr is a terminal and not quiet).
+  bool live() const { return live_; }
+
   // "sent 3 files, 12.0 MiB in 0.41 s (29.3 MiB/s); 1 unchanged; 1 failed"
   void print_summary(const transfer::Summary& summary) const;
 

@@ -14,12 +14,13 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-std::string connect_failure(const Endpoint& endpoint, const error_code& ec) {
+ConnectError connect_failure(const Endpoint& endpoint, const error_code& ec) {
+  using Reason = ConnectError::Reason;
   if (ec == asio::error::connection_refused)
-    return endpoint.to_string() + ": connection refused (is the server running?)";
+    return ConnectError(endpoint.to_string() + ": connection refused (is the server running?)", Reason::refused);
   if (ec == asio::error::timed_out || ec == asio::error::operation_aborted)
-    return endpoint.to_string() + ": no answer (timed out connecting)";
-  return endpoint.to_string() + ": " + ec.message();
+    return ConnectError(endpoint.to_string() + ": no answer (timed out connecting)", Reason::timeout);
+  return ConnectError(endpoint.to_string() + ": " + ec.message());
 }
 
 }  // namespace
@@ -32,13 +33,14 @@ awaitable<StreamSocket> connect_stream(const Endpoint& endpoint, std::chrono::mi
     asio::local::stream_protocol::endpoint local(endpoint.path);
     socket.open(asio::generic::stream_protocol(AF_UNIX, 0));
     socket.connect(local, ec);
-    if (ec) throw ConnectError(connect_failure(endpoint, ec));
+    if (ec) throw connect_failure(endpoint, ec);
     co_return socket;
   }
   asio::ip::tcp::resolver resolver(executor);
   auto [resolve_ec, results] =
       co_await resolver.async_resolve(endpoint.host, std::to_string(endpoint.port), use_tuple);
-  if (resolve_ec) throw ConnectError("cannot resolve host '" + endpoint.host + "': " + resolve_ec.message());
+  if (resolve_ec) throw ConnectError("cannot resolve host '" + endpoint.host + "': " + resolve_ec.message(),
+                                      ConnectError::Reason::resolve);
   for (const auto& entry : results) {
     asio::ip::tcp::socket tcp(executor);
     auto attempt = [](asio::ip::tcp::socket& s, asio::ip::tcp::endpoint at) -> awaitable<error_code> {
@@ -54,7 +56,7 @@ awaitable<StreamSocket> connect_stream(const Endpoint& endpoint, std::chrono::mi
                              tcp.release());
     }
   }
-  throw ConnectError(connect_failure(endpoint, ec));
+  throw connect_failure(endpoint, ec);
 }
 
 }  // namespace sockit::net

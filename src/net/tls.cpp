@@ -146,6 +146,17 @@ std::shared_ptr<TlsContext> make_client_tls(const std::string& ca_file) {
   return context;
 }
 
+std::shared_ptr<TlsContext> make_web_client_tls(const std::string& ca_file, bool insecure) {
+  if (insecure) return make_client_tls("");
+  if (!ca_file.empty()) return make_client_tls(ca_file);
+  auto context = make_client_tls("");
+  boost::system::error_code ec;
+  context->set_default_verify_paths(ec);
+  if (ec) throw std::invalid_argument("cannot load the system's CA certificates: " + ec.message());
+  context->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+  return context;
+}
+
 std::string certificate_fingerprint_file(const std::string& pem_file) {
   auto cert = read_certificate(pem_file);
   return cert ? fingerprint_of(cert.get()) : std::string{};

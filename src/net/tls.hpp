@@ -35,6 +35,12 @@ SelfSignedPair ensure_self_signed(const std::string& dir);
 // Throws std::invalid_argument for an unreadable CA file.
 std::shared_ptr<TlsContext> make_client_tls(const std::string& ca_file);
 
+// A client context for the web (sockit get): the server's certificate must
+// chain to `ca_file`, or to the system's CAs when it is empty, and match the
+// host name (checked in Stream::handshake_client); `insecure` checks
+// nothing (curl -k). Throws std::invalid_argument for an unreadable CA file.
+std::shared_ptr<TlsContext> make_web_client_tls(const std::string& ca_file, bool insecure);
+
 // SHA-256 of a certificate's DER bytes as "AB:CD:...", what
 // `openssl x509 -noout -fingerprint -sha256` prints after its '='.
 std::string certificate_fingerprint_file(const std::string& pem_file);
