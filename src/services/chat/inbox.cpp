@@ -54,12 +54,9 @@ bool Inbox::accept(const std::string& sender, std::uint64_t number, std::optiona
                    std::string text, Clock::time_point now, std::vector<Shown>& out) {
   auto& s = sender_state(sender);
   if (s.seen.contains(number)) return false;
-  if (prev && *prev == 0 && !s.held_by_prev.empty()) {
-    // A new session of this sender (it restarted): what it held from the
-    // old one will never be completed.
-    release_all(sender, s, out);
-  }
   remember(s, number);
+  // prev 0 starts a session (a restarted sender): shown at once. Messages
+  // held from an old session are not released by it; their hold runs out.
   bool in_order = !prev || *prev == 0 || (s.seen.contains(*prev) && !s.held_numbers.contains(*prev));
   if (in_order) {
     out.push_back({sender, number, std::move(text)});
