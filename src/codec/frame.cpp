@@ -132,6 +132,15 @@ std::size_t FrameDecoder::missing() const {
   return whole > pending ? whole - pending : 0;
 }
 
+void FrameDecoder::swap_buffer(std::vector<char>& other) {
+  std::size_t pending = end_ - begin_;
+  if (other.size() < std::max(pending, kMinBuffer)) other.resize(std::max(pending, kMinBuffer));
+  std::copy(buffer_.begin() + begin_, buffer_.begin() + end_, other.begin());
+  buffer_.swap(other);
+  begin_ = 0;
+  end_ = pending;
+}
+
 void FrameDecoder::fail(ErrorCode code, std::string what) {
   failed_ = true;
   error_code_ = code;

@@ -74,6 +74,11 @@ class FrameDecoder {
   // header is, or the frame is complete): reading no more than this keeps a
   // large frame from sharing the buffer with the next one.
   std::size_t missing() const;
+  // Hands over the buffer holding the frames returned so far (their
+  // payloads stay valid in it, now `other`) and goes on in `other`'s old
+  // buffer, into which the bytes not yet returned are copied: a receiver
+  // keeps a large payload without copying it. Cheap when few are buffered.
+  void swap_buffer(std::vector<char>& other);
   std::size_t max_payload() const { return max_payload_; }
 
  private:

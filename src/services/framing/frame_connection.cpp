@@ -51,12 +51,13 @@ awaitable<std::optional<codec::Frame>> FrameConnection::read_frame(error_code& e
       case codec::FrameDecoder::Status::need_more:
         break;
     }
-    // A large frame is read up to its end and no further: it then ends the
-    // buffer, which starts over empty, instead of leaving the start of the
-    // next one to be moved to the front (a copy of most of the data).
+    // A large frame is read up to its end and the next header, no further:
+    // the buffer then holds little besides it, so it can start over (or be
+    // handed over, keep_frame_buffer) instead of moving the start of the
+    // next frame to the front (a copy of most of the data).
     std::size_t missing = decoder_.missing();
-    auto into = decoder_.prepare(std::max(kReadSize, missing));
-    if (missing >= kReadSize) into = into.first(missing);
+    auto into = decoder_.prepare(std::max(kReadSize, missing + codec::kFrameHeaderSize));
+    if (missing >= kReadSize) into = into.first(missing + codec::kFrameHeaderSize);
     std::size_t n = co_await stream_.read_some(into, ec);
     if (ec) {
       // A close in the middle of a frame is a truncated frame, not a clean end.

@@ -55,6 +55,13 @@ class FrameConnection {
   // eof (closed between frames), bad_message (decoder().error() says what,
   // or the peer closed mid-frame), or the I/O error.
   boost::asio::awaitable<std::optional<codec::Frame>> read_frame(boost::system::error_code& ec);
+  // The buffer holding the frame just read, handed over with it (the
+  // payload stays valid there); reading goes on in `replacement`. See
+  // FrameDecoder::swap_buffer.
+  std::vector<char> keep_frame_buffer(std::vector<char> replacement) {
+    decoder_.swap_buffer(replacement);
+    return replacement;
+  }
 
   // Writing. Data frames: acquire() a buffer for up to `payload` bytes,
   // fill payload_area(), submit().

@@ -67,7 +67,8 @@ Destination::Destination(const std::string& dir, bool overwrite) : dir_(dir), ov
 
 int Destination::open_directory(std::string_view path, bool create, std::error_code& ec) {
   if (path.empty()) return root_.get();
-  if (path == cached_parent_ && cached_parent_fd_) return cached_parent_fd_.get();
+  for (auto& cached : cached_parents_)
+    if (cached.fd && cached.path == path) return cached.fd.get();
   Fd fd(open_beneath(root_.get(), std::string(path), O_PATH | O_DIRECTORY));
   if (!fd && errno == ENOENT && create) {
     // Walk down one component at a time, making what is missing. mkdirat()
@@ -90,9 +91,11 @@ int Destination::open_directory(std::string_view path, bool create, std::error_c
     ec = last_error();
     return -1;
   }
-  cached_parent_ = path;
-  cached_parent_fd_ = std::move(fd);
-  return cached_parent_fd_.get();
+  auto& slot = cached_parents_[next_slot_];
+  next_slot_ = (next_slot_ + 1) % cached_parents_.size();
+  slot.path = path;
+  slot.fd = std::move(fd);
+  return slot.fd.get();
 }
 
 int Destination::parent_of(std::string_view path, bool create, std::string_view& leaf, std::error_code& ec) {

@@ -8,6 +8,7 @@
 
 #include "codec/transfer_messages.hpp"
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -72,9 +73,15 @@ class Destination {
   std::string dir_;
   bool overwrite_;
   Fd root_;
-  // The last parent opened: files of one directory arrive together.
-  std::string cached_parent_;
-  Fd cached_parent_fd_;
+  // The last parents opened: files of one directory arrive together, and
+  // the receiver looks at offered entries (one directory) while it writes
+  // started ones (often another): one slot would be reopened for each.
+  struct CachedParent {
+    std::string path;
+    Fd fd;
+  };
+  std::array<CachedParent, 4> cached_parents_;
+  std::size_t next_slot_ = 0;
 };
 
 // `.NAME.sockit-part` for the last component NAME.

@@ -7,6 +7,7 @@
 #include "services/transfer/digest.hpp"
 #include "services/transfer/stall_watchdog.hpp"
 #include "services/transfer/transfer_session.hpp"
+#include "services/transfer/write_behind.hpp"
 
 #include "net/both.hpp"
 
@@ -25,6 +26,12 @@ using boost::system::error_code;
 using namespace codec::transfer;
 
 namespace {
+
+// DATA payloads from this size on are written by the WriteBehind thread.
+constexpr std::size_t kWriteBehindMin = 64 * 1024;
+// A payload is handed over in its read buffer when at most this much of the
+// next frames came with it (copied to the buffer reading goes on in).
+constexpr std::size_t kKeepMaxBuffered = 64 * 1024;
 
 // An answered file whose data has not started.
 struct Pending {
@@ -56,7 +63,11 @@ class Receiver {
  public:
   Receiver(services::FrameConnection& connection, Destination& destination, const RoleMessage& sender,
            const SessionSettings& settings)
-      : connection_(connection), destination_(destination), sender_(sender), settings_(settings) {}
+      : connection_(connection),
+        destination_(destination),
+        sender_(sender),
+        settings_(settings),
+        write_behind_(connection.stream().socket().get_executor()) {}
 
   awaitable<Summary> run() {
     if (settings_.progress) settings_.progress->begin(sender_.files, sender_.bytes);
@@ -228,30 +239,53 @@ class Receiver {
       co_return co_await protocol_error("more data than the file's size");
     if (file.discarding) co_return;
     auto at = static_cast<off_t>(file.offset + file.written);
-    for (std::size_t done = 0; done < data.size();) {
-      ssize_t n = ::pwrite(file.part.get(), data.data() + done, data.size() - done, at + static_cast<off_t>(done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        int error = errno;
-        // Nothing half-written stays: a full disk needs the space back, and
-        // the final name was never touched.
-        std::string path = file.entry.path;
-        destination_.remove_part(path);
-        std::string what = error == ENOSPC ? "the receiving disk is full" : std::strerror(error);
-        current_.reset();
-        co_await stop(codec::ErrorCode::internal, "cannot write " + path + " in " + destination_.dir() + ": " + what);
+    if (data.size() >= kWriteBehindMin || !write_behind_.idle()) {
+      if (int error = write_behind_.error()) co_return co_await write_failed(error);
+      // A large payload is kept where it was read (the connection reads on
+      // in another buffer); a small one behind large ones is copied, to
+      // stay in order.
+      std::vector<char> buffer;
+      std::span<const char> kept = data;
+      if (data.size() >= kWriteBehindMin && connection_.decoder().buffered() <= kKeepMaxBuffered) {
+        buffer = connection_.keep_frame_buffer(write_behind_.spare());
+      } else {
+        buffer = write_behind_.spare();
+        if (buffer.size() < data.size()) buffer.resize(data.size());
+        std::memcpy(buffer.data(), data.data(), data.size());
+        kept = {buffer.data(), data.size()};
       }
-      done += static_cast<std::size_t>(n);
+      co_await write_behind_.write(file.part.get(), at, std::move(buffer), kept, file.digest);
+    } else {
+      for (std::size_t done = 0; done < data.size();) {
+        ssize_t n = ::pwrite(file.part.get(), data.data() + done, data.size() - done, at + static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) co_return co_await write_failed(errno);
+        done += static_cast<std::size_t>(n);
+      }
+      file.digest.update(data);
     }
-    file.digest.update(data);
     file.written += data.size();
     summary_.bytes += data.size();
     if (settings_.progress) settings_.progress->advanced(data.size());
   }
 
+  // Nothing half-written stays: a full disk needs the space back, and the
+  // final name was never touched.
+  awaitable<void> write_failed(int error) {
+    co_await write_behind_.drain();  // its jobs use the file
+    std::string path = current_->entry.path;
+    destination_.remove_part(path);
+    std::string what = error == ENOSPC ? "the receiving disk is full" : std::strerror(error);
+    current_.reset();
+    co_await stop(codec::ErrorCode::internal, "cannot write " + path + " in " + destination_.dir() + ": " + what);
+  }
+
   awaitable<void> on_end(std::string_view payload) {
     auto end = parse_end(payload);
     if (!end || !current_ || end->id != current_->entry.id) co_return co_await protocol_error("an unexpected END");
+    // The file's data is all written, and its digest complete, only then.
+    int error = co_await write_behind_.drain();
+    if (error && !current_->discarding) co_return co_await write_failed(error);
     Current file = std::move(*current_);
     current_.reset();
     const auto& path = file.entry.path;
@@ -338,6 +372,7 @@ class Receiver {
   std::deque<Pending> pending_;
   std::vector<Entry> directories_;
   std::optional<Current> current_;
+  WriteBehind write_behind_;  // after current_: gone first, its jobs done, while current_'s file is open
   std::optional<std::uint32_t> next_id_;
   Summary summary_;
 };
