@@ -113,7 +113,8 @@ int run_get(GetOptions& o) {
   asio::io_context io(1);  // before anything holding its sockets: destroyed last
   auto deadline = network.max_time.count() > 0 ? std::chrono::steady_clock::now() + network.max_time
                                                : std::chrono::steady_clock::time_point::max();
-  http::ConnectContext context{network, net::make_web_client_tls(network.cacert, network.insecure), deadline};
+  http::ConnectContext context{network, deadline, {}};
+  if (!network.cacert.empty()) context.tls();  // an unreadable --cacert fails now, before any download
   ProgressBar bar(o.quiet || o.raw || o.request.head_only, "downloaded");
   http::Display display;
   display.verbose = o.verbose;

@@ -64,6 +64,11 @@ FetchError tls_error(const Url& url, const error_code& ec) {
 
 }  // namespace
 
+net::TlsContext& ConnectContext::tls() const {
+  if (!tls_) tls_ = net::make_web_client_tls(options.cacert, options.insecure);
+  return *tls_;
+}
+
 std::string HttpConnection::origin_of(const Url& url) {
   return url.scheme + "://" + url.authority();
 }
@@ -114,7 +119,7 @@ awaitable<std::unique_ptr<HttpConnection>> HttpConnection::open(const Url& url, 
   }
   if (url.scheme == "https") {
     auto plain = std::move(connection->stream_.socket());
-    connection->stream_ = net::Stream(std::move(plain), *context.tls);
+    connection->stream_ = net::Stream(std::move(plain), context.tls());
     error_code ec;
     auto handshake = [&]() -> awaitable<bool> {
       co_await connection->stream_.handshake_client(url.host, ec);

@@ -22,8 +22,11 @@ namespace sockit::http {
 // What every connection of one `sockit get` run shares.
 struct ConnectContext {
   const NetworkOptions& options;
-  std::shared_ptr<net::TlsContext> tls;                 // for https
-  std::chrono::steady_clock::time_point deadline;       // --max-time, or max()
+  std::chrono::steady_clock::time_point deadline;  // --max-time, or max()
+  // The TLS context, made at the first https URL: setting OpenSSL up costs
+  // a run of small http downloads more than the downloads themselves.
+  net::TlsContext& tls() const;
+  mutable std::shared_ptr<net::TlsContext> tls_;
 };
 
 class HttpConnection {
