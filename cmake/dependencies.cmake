@@ -13,6 +13,8 @@ pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)
 pkg_check_modules(LIBEDIT REQUIRED IMPORTED_TARGET libedit)
 # xxHash: XXH3-128, the transfer checksum (fast enough to stay off the critical path).
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
+# libsodium: argon2id password hashes for FTP accounts (crypto_pwhash_str).
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 
 # Asio options shared by every target that includes it.
 add_library(sockit_asio INTERFACE)

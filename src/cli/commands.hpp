@@ -18,6 +18,7 @@ void add_serve_command(CLI::App& app, Action& action);
 void add_echo_command(CLI::App& app, Action& action);
 void add_exec_command(CLI::App& app, Action& action);
 void add_transfer_commands(CLI::App& app, Action& action);  // send, recv
+void add_ftp_command(CLI::App& app, Action& action);
 void add_get_command(CLI::App& app, Action& action);
 void add_chat_command(CLI::App& app, Action& action);
 

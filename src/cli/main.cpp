@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   sockit echo 127.0.0.1:7007           talk to an echo server at a >> prompt
   sockit exec 127.0.0.1 -- uname -a    run a command on a sockit exec server
   sockit recv --dir in                 wait for files; on the other machine: sockit send HOST FILE...
+  sockit ftp serve --root ./share      share a folder read-only over FTP (anonymous)
   sockit get -O https://host/file.iso  download, resumable (-c), in ranges (--split 4)
   sockit chat --to 192.168.1.20        LAN chat with an IP Messenger / sockit / tutorial peer
 
@@ -56,6 +57,7 @@ Run 'sockit COMMAND --help' for a command's options and examples.)");
   sockit::cli::add_echo_command(app, action);
   sockit::cli::add_exec_command(app, action);
   sockit::cli::add_transfer_commands(app, action);
+  sockit::cli::add_ftp_command(app, action);
   sockit::cli::add_get_command(app, action);
   sockit::cli::add_chat_command(app, action);
 

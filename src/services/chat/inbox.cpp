@@ -29,6 +29,7 @@ void Inbox::remember(Sender& s, std::uint64_t number) {
     auto oldest = s.seen_order.front();
     s.seen_order.pop_front();
     if (!s.held_numbers.contains(oldest)) s.seen.erase(oldest);
+    s.forgotten_up_to = std::max(s.forgotten_up_to, oldest);
   }
 }
 
@@ -54,6 +55,8 @@ bool Inbox::accept(const std::string& sender, std::uint64_t number, std::optiona
                    std::string text, Clock::time_point now, std::vector<Shown>& out) {
   auto& s = sender_state(sender);
   if (s.seen.contains(number)) return false;
+  if (prev && *prev == 0) s.forgotten_up_to = 0;  // a new session: its numbers may start lower
+  else if (prev && number <= s.forgotten_up_to) return false;
   remember(s, number);
   // prev 0 starts a session (a restarted sender): shown at once. Messages
   // held from an old session are not released by it; their hold runs out.

@@ -10,6 +10,10 @@
 // in packet-number order (a sender's numbers increase). Messages without a
 // tag (other IP Messenger clients) are shown as they come.
 //
+// Duplicates: the last `remembered` numbers per sender, and for tagged
+// messages everything at or below the oldest forgotten one (a sender's
+// numbers increase; prev 0, a new session, starts that over).
+//
 // Memory is bounded: `remembered` packet numbers per sender, `held` held
 // messages per sender (more releases the oldest), `senders` senders (the
 // least recently heard is forgotten). No I/O, no clock: `now` comes in.
@@ -71,6 +75,11 @@ class Inbox {
     std::unordered_set<std::uint64_t> held_numbers;
     std::map<std::uint64_t, Held> held_by_prev;  // prev -> the message after it
     std::list<std::string>::iterator recency;
+    // The highest number no longer in `seen`. A sockit sender's numbers
+    // increase, so a tagged message at or below it is a late retransmission
+    // (its acknowledgements were lost for longer than `remembered` messages
+    // take), not news: without this it would be shown twice.
+    std::uint64_t forgotten_up_to = 0;
   };
 
   Sender& sender_state(const std::string& sender);

@@ -91,7 +91,12 @@ TEST(ChatInbox, MemoryIsBounded) {
   r.accept(1, 0);
   for (int i = 2; i <= 20; ++i) r.accept(i, i - 1);
   EXPECT_FALSE(r.accept(20, 19));
-  EXPECT_TRUE(r.accept(1, 0)) << "forgotten after 8 newer ones";
+  EXPECT_FALSE(r.accept(3, 2)) << "a tagged retransmission older than the memory is still a duplicate";
+  EXPECT_TRUE(r.accept(1, 0)) << "prev 0: a new session, shown";
+  Recorder u(InboxLimits{.hold = 1h, .remembered = 8, .held = 4, .senders = 2});
+  for (int i = 1; i <= 20; ++i) u.accept(i, std::nullopt);
+  EXPECT_FALSE(u.accept(20, std::nullopt));
+  EXPECT_TRUE(u.accept(3, std::nullopt)) << "untagged: only the last 8 are remembered";
   // More held than allowed: all are released, in order.
   Recorder h(InboxLimits{.hold = 1h, .remembered = 64, .held = 4, .senders = 2});
   for (int i = 105; i >= 101; --i) h.accept(i, i + 100);  // none of the predecessors come

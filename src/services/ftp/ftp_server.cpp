@@ -1,0 +1,93 @@
+#include "services/ftp/ftp_server.hpp"
+
+#include "net/listener.hpp"
+#include "services/ftp/session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <sys/stat.h>
+
+namespace sockit::ftp {
+namespace asio = boost::asio;
+
+namespace {
+
+asio::awaitable<void> ftp_session(std::shared_ptr<Shared> shared, net::Session session) {
+  auto ticket = std::move(session.ticket);  // held until the session ends
+  Session ftp(std::move(shared), std::move(session.socket), std::move(session.peer));
+  co_await ftp.run();
+}
+
+void check_root(const std::string& what, const std::string& root) {
+  struct stat st{};
+  if (::stat(root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw std::invalid_argument(what + " root " + root + " is not a directory");
+}
+
+class FtpServer final : public services::Service {
+ public:
+  FtpServer(FtpConfig config) {
+    validate(config);
+    auto book = config.accounts_file.empty() ? AccountBook::anonymous_only(config.root)
+                                             : AccountBook::load(config.accounts_file, config.root);
+    for (const auto& [name, account] : book.users()) check_root("user " + name + ":", account.root);
+    if (config.accounts_file.empty()) check_root("the", config.root);
+    shared_ = std::make_shared<Shared>(std::move(config), std::move(book));
+    shared_->log_name = "ftp." + shared_->config.name;
+    if (!shared_->config.xferlog.empty()) {
+      try {
+        shared_->xferlog = std::make_unique<TransferLog>(shared_->config.xferlog);
+      } catch (const std::runtime_error& e) {
+        throw std::invalid_argument(e.what());
+      }
+    }
+  }
+
+  ~FtpServer() override {
+    // Hashing threads finish what they run before the shared state goes.
+    if (shared_) shared_->hashing.join();
+  }
+
+  const std::string& name() const override { return shared_->log_name; }
+  const services::Counters& counters() const override { return shared_->counters; }
+  std::vector<services::BoundAddress> addresses() const override { return addresses_; }
+
+  void start(net::Engine& engine) override {
+    const auto& config = shared_->config;
+    auto limiter = std::make_shared<net::ConnectionLimiter>(config.max_connections, config.max_per_ip);
+    net::ListenOptions options;
+    options.backlog = config.backlog;
+    options.log_name = shared_->log_name;
+    options.refused = &shared_->counters.refused;
+    options.refusal = "421 Too many connections; try again later.\r\n";
+    auto handler = [shared = shared_](net::Session session) { return ftp_session(shared, std::move(session)); };
+    for (const auto& text : config.listen) {
+      auto listener = net::StreamListener::bind(engine, net::parse_endpoint_or_throw(text), options);
+      listener->start(handler, limiter);
+      const auto& bound = listener->bound();
+      spdlog::info("service={} event=listening address={} anonymous={} users={}", shared_->log_name,
+                   bound.to_string(), shared_->accounts.anonymous_enabled(), shared_->accounts.users().size());
+      auto host = bound.host.find(':') != std::string::npos ? "[" + bound.host + "]" : bound.host;
+      if (host == "0.0.0.0" || host == "[::]") host = "127.0.0.1";
+      addresses_.push_back({bound.to_string(), "curl ftp://" + host + ":" + std::to_string(bound.port) + "/"});
+      listeners_.push_back(std::move(listener));
+    }
+  }
+
+  void stop() override {
+    for (auto& listener : listeners_) listener->stop();
+  }
+
+ private:
+  std::shared_ptr<Shared> shared_;
+  std::vector<std::shared_ptr<net::StreamListener>> listeners_;
+  std::vector<services::BoundAddress> addresses_;
+};
+
+}  // namespace
+
+std::unique_ptr<services::Service> make_ftp_server(FtpConfig config) {
+  return std::make_unique<FtpServer>(std::move(config));
+}
+
+}  // namespace sockit::ftp

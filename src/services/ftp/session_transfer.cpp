@@ -1,0 +1,486 @@
+// Data connections and transfers: PASV EPSV PORT EPRT REST ABOR LIST NLST
+// MLSD RETR STOR APPE STOU. A transfer runs while the control connection is
+// watched for ABOR and the data connection for a stall.
+#include "codec/ftp/address.hpp"
+#include "codec/ftp/listing.hpp"
+#include "codec/ftp/path.hpp"
+#include "codec/ftp/reply.hpp"
+#include "services/ftp/session.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <fcntl.h>
+#include <sys/sendfile.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <ctime>
+#include <random>
+
+namespace sockit::ftp {
+namespace asio = boost::asio;
+using asio::awaitable;
+using boost::system::error_code;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kReceiveBuffer = 256 * 1024;
+constexpr std::size_t kWriteChunk = 64 * 1024;
+// sendfile on loopback can go on without ever blocking: let the loop's
+// other sessions run after this many bytes.
+constexpr std::uint64_t kYieldEvery = 8 << 20;
+// Commands a client may send during a transfer (answered after it).
+constexpr std::size_t kMaxPending = 64;
+
+// Strips ls options ("-la") clients put before the path.
+std::string without_options(std::string arg) {
+  while (arg.starts_with('-')) {
+    auto space = arg.find(' ');
+    arg = space == std::string::npos ? std::string() : arg.substr(space + 1);
+  }
+  return arg;
+}
+
+awaitable<bool> write_text(TcpSocket& socket, std::string text, Clock::time_point& progress, std::uint64_t& sent) {
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    auto chunk = rest.substr(0, kWriteChunk);
+    auto [ec, n] = co_await asio::async_write(socket, asio::buffer(chunk.data(), chunk.size()), use_tuple);
+    if (ec) co_return false;
+    sent += n;
+    progress = Clock::now();
+    rest.remove_prefix(n);
+  }
+  co_return true;
+}
+
+awaitable<bool> send_file(TcpSocket& socket, int fd, std::uint64_t offset, std::uint64_t length,
+                          std::uint64_t& sent, Clock::time_point& progress) {
+  error_code ec;
+  socket.native_non_blocking(true, ec);
+  if (ec) co_return false;
+  std::uint64_t since_yield = 0;
+  while (sent < length) {
+    auto at = static_cast<off_t>(offset + sent);
+    auto chunk = static_cast<std::size_t>(std::min<std::uint64_t>(length - sent, 1 << 30));
+    ssize_t n = ::sendfile(socket.native_handle(), fd, &at, chunk);
+    if (n > 0) {
+      sent += static_cast<std::uint64_t>(n);
+      since_yield += static_cast<std::uint64_t>(n);
+      progress = Clock::now();
+      if (since_yield >= kYieldEvery) {
+        since_yield = 0;
+        co_await asio::post(socket.get_executor(), asio::use_awaitable);
+      }
+    } else if (n == 0) {
+      break;  // the file shrank under us
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      since_yield = 0;
+      auto [wait_ec] = co_await socket.async_wait(TcpSocket::wait_write, use_tuple);
+      if (wait_ec) co_return false;
+    } else if (errno != EINTR) {
+      co_return false;
+    }
+  }
+  co_return sent == length;
+}
+
+awaitable<bool> receive_into(TcpSocket& socket, int fd, std::uint64_t offset, std::uint64_t& received,
+                             Clock::time_point& progress, std::string& failure) {
+  auto buffer = std::make_unique<char[]>(kReceiveBuffer);
+  for (;;) {
+    auto [ec, n] = co_await socket.async_read_some(asio::buffer(buffer.get(), kReceiveBuffer), use_tuple);
+    if (ec == asio::error::eof) co_return true;
+    if (ec) co_return false;
+    std::size_t done = 0;
+    while (done < n) {
+      auto w = ::pwrite(fd, buffer.get() + done, n - done, static_cast<off_t>(offset + received + done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) {
+        failure = std::string("Could not write the file: ") + std::strerror(errno) + ".";
+        co_return false;
+      }
+      done += static_cast<std::size_t>(w);
+    }
+    received += n;
+    progress = Clock::now();
+  }
+}
+
+void close_data(TcpSocket& socket) {
+  error_code ignored;
+  socket.shutdown(TcpSocket::shutdown_send, ignored);
+  socket.close(ignored);
+}
+
+}  // namespace
+
+// ----------------------------------------------------------------- data connection setup
+
+awaitable<void> Session::cmd_pasv(std::string) {
+  if (epsv_all_) co_return say(503, "Only EPSV is allowed after EPSV ALL.");
+  if (!local_address_.is_v4()) co_return say(425, "PASV is for IPv4; use EPSV.");
+  std::string why;
+  auto port = data_.listen_passive(local_address_, shared_->config.passive_min, shared_->config.passive_max, why);
+  if (!port) co_return say(425, "Cannot open a passive port: " + why + ".");
+  say(227, "Entering Passive Mode (" + codec::ftp::format_pasv(local_address_.to_string(), *port) + ").");
+}
+
+awaitable<void> Session::cmd_epsv(std::string arg) {
+  if (arg == "ALL" || arg == "all") {
+    epsv_all_ = true;
+    co_return say(200, "EPSV ALL ok.");
+  }
+  if (!arg.empty() && arg != (local_address_.is_v4() ? "1" : "2"))
+    co_return say(522, std::string("Network protocol not supported, use (") +
+                                      (local_address_.is_v4() ? "1" : "2") + ").");
+  std::string why;
+  auto port = data_.listen_passive(local_address_, shared_->config.passive_min, shared_->config.passive_max, why);
+  if (!port) co_return say(425, "Cannot open a passive port: " + why + ".");
+  say(229, "Entering Extended Passive Mode (" + codec::ftp::format_epsv(*port) + ").");
+}
+
+void Session::set_port_target(const codec::ftp::HostPort& target, std::string& why) {
+  error_code ec;
+  auto address = unmapped(asio::ip::make_address(target.host, ec));
+  if (ec) {
+    why = "bad address";
+    return;
+  }
+  if (!shared_->config.allow_foreign_port && !same_host(address, peer_address_)) {
+    why = "data connections go only to your own address (" + ip_ + ")";
+    return;
+  }
+  if (target.port < 1024) {
+    why = "data ports below 1024 are refused";
+    return;
+  }
+  data_.set_active(asio::ip::tcp::endpoint(address, target.port));
+}
+
+awaitable<void> Session::cmd_port(std::string arg) {
+  if (epsv_all_) co_return say(503, "Only EPSV is allowed after EPSV ALL.");
+  auto target = codec::ftp::parse_port(arg);
+  if (!target) co_return say(501, "Syntax: PORT h1,h2,h3,h4,p1,p2.");
+  std::string why;
+  set_port_target(*target, why);
+  if (!why.empty()) {
+    spdlog::warn("{} event=port_refused target={}:{} reason=\"{}\"", log_prefix(), target->host, target->port, why);
+    co_return say(500, "Illegal PORT command: " + why + ".");
+  }
+  say(200, "PORT command successful. Consider using PASV.");
+}
+
+awaitable<void> Session::cmd_eprt(std::string arg) {
+  if (epsv_all_) co_return say(503, "Only EPSV is allowed after EPSV ALL.");
+  auto target = codec::ftp::parse_eprt(arg);
+  if (!target) co_return say(501, "Syntax: EPRT |1|h.h.h.h|port| or |2|v6addr|port|.");
+  std::string why;
+  set_port_target(*target, why);
+  if (!why.empty()) {
+    spdlog::warn("{} event=port_refused target={}:{} reason=\"{}\"", log_prefix(),
+                 codec::ftp::one_line(target->host), target->port, why);
+    co_return say(500, "Illegal EPRT command: " + why + ".");
+  }
+  say(200, "EPRT command successful. Consider using EPSV.");
+}
+
+awaitable<void> Session::cmd_rest(std::string arg) {
+  std::uint64_t offset = 0;
+  auto [end, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), offset);
+  if (arg.empty() || ec != std::errc() || end != arg.data() + arg.size())
+    co_return say(501, "REST takes a byte offset.");
+  restart_ = offset;
+  say(350, "Restart position accepted (" + std::to_string(offset) + ").");
+}
+
+awaitable<void> Session::cmd_abor(std::string) {
+  data_.reset();
+  say(225, "No transfer to abort.");
+  co_return;
+}
+
+// ----------------------------------------------------------------- running a transfer
+
+awaitable<std::optional<TcpSocket>> Session::open_data(std::string mark) {
+  if (!data_.ready()) {
+    say(425, "Use PORT, EPRT, PASV or EPSV first.");
+    co_return std::nullopt;
+  }
+  bool passive = data_.passive();
+  if (passive) {
+    say(150, mark);
+    co_await flush();
+  }
+  std::string why;
+  auto socket = co_await data_.open(peer_address_, local_address_, shared_->config.accept_timeout, why, log_prefix());
+  if (!socket) {
+    spdlog::info("{} event=data_failed reason=\"{}\"", log_prefix(), why);
+    say(425, "Cannot open data connection: " + why + ".");
+    co_return std::nullopt;
+  }
+  if (!passive) {
+    say(150, mark);
+    co_await flush();
+  }
+  co_return socket;
+}
+
+awaitable<void> Session::stall_watch() {
+  asio::steady_timer timer(control_.socket().get_executor());
+  for (;;) {
+    auto deadline = progress_ + shared_->config.data_timeout;
+    if (Clock::now() >= deadline) co_return;
+    timer.expires_at(deadline);
+    auto [ec] = co_await timer.async_wait(use_tuple);
+    if (ec) co_return;  // the transfer ended first
+  }
+}
+
+awaitable<bool> Session::abort_watch() {
+  for (;;) {
+    auto n = co_await read_control();
+    if (control_ec_ || n == 0) co_return false;
+    if (reader_.feed({read_buffer_.get(), n}) == codec::ftp::CommandReader::Status::too_long) co_return false;
+    while (auto command = reader_.next()) {
+      if (command->verb == "ABOR") co_return true;
+      pending_.push_back(std::move(*command));  // answered after the transfer, in order
+      if (pending_.size() > kMaxPending) co_return false;  // a flood, not a client: end the session
+    }
+  }
+}
+
+awaitable<Session::Outcome> Session::supervise(awaitable<bool> op) {
+  using namespace asio::experimental::awaitable_operators;
+  progress_ = Clock::now();
+  transfer_failure_.clear();
+  auto which = co_await (std::move(op) || stall_watch() || abort_watch());
+  switch (which.index()) {
+    case 0:
+      co_return std::get<0>(which) ? Outcome::done : Outcome::failed;
+    case 1:
+      co_return Outcome::stalled;
+    default:
+      co_return std::get<2>(which) ? Outcome::aborted : Outcome::control_lost;
+  }
+}
+
+void Session::finish_transfer(Outcome outcome, std::string_view done_text) {
+  data_.reset();
+  switch (outcome) {
+    case Outcome::done:
+      return say(226, done_text);
+    case Outcome::failed:
+      if (!transfer_failure_.empty()) return say(451, transfer_failure_);
+      return say(426, "Data connection closed; transfer aborted.");
+    case Outcome::stalled:
+      spdlog::info("{} event=data_stalled timeout_ms={}", log_prefix(), shared_->config.data_timeout.count());
+      return say(426, "Data connection stalled; transfer aborted.");
+    case Outcome::aborted:
+      say(426, "Transfer aborted.");
+      return say(226, "ABOR successful.");
+    case Outcome::control_lost:
+      closing_ = true;
+      close_reason_ = "control_closed_during_transfer";
+      return;
+  }
+}
+
+void Session::log_transfer(const std::string& path, char direction, std::uint64_t bytes, Clock::time_point started,
+                           bool complete) {
+  double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  (direction == 'o' ? shared_->counters.bytes_out : shared_->counters.bytes_in).fetch_add(bytes);
+  spdlog::info("{} event=transfer direction={} path=\"{}\" bytes={} seconds={:.3f} status={}", log_prefix(),
+               direction == 'o' ? "out" : "in", codec::ftp::one_line(path), bytes, seconds,
+               complete ? "complete" : "incomplete");
+  if (!shared_->xferlog) return;
+  TransferRecord record;
+  record.finished = static_cast<std::int64_t>(std::time(nullptr));
+  record.seconds = seconds;
+  record.remote_host = ip_;
+  record.bytes = bytes;
+  record.path = path;
+  record.binary = binary_;
+  record.direction = direction;
+  record.access = account_->kind == AccountKind::anonymous ? 'a' : account_->kind == AccountKind::guest ? 'g' : 'r';
+  record.user = user_.value_or("*");
+  record.complete = complete;
+  shared_->xferlog->write(record);
+}
+
+// ----------------------------------------------------------------- listings
+
+awaitable<void> Session::send_listing(std::string arg, char style) {
+  if (auto why = denied(kList, "list")) co_return say(550, *why);
+  auto path = codec::ftp::resolve_path(cwd_, without_options(std::move(arg)));
+  if (!path) co_return say(553, "File name not allowed.");
+  std::error_code ec;
+  auto dir = jail_->open_directory(*path, ec);
+  std::vector<codec::ftp::FileFacts> entries;
+  if (dir) {
+    if (is_incoming_directory(dir.get()))
+      co_return say(550, "Permission denied: the incoming folder is upload-only.");
+    entries = Jail::list(dir.get(), ec);
+    if (ec) co_return say(550, "Cannot list: " + describe_error(ec) + ".");
+  } else {
+    if (style == 'M') co_return say(501, "MLSD needs a directory: " + describe_error(ec) + ".");
+    ec.clear();
+    auto st = jail_->stat_entry(*path, ec);
+    if (ec) co_return say(550, "Cannot list: " + describe_error(ec) + ".");
+    entries.push_back(Jail::facts_of(std::string(codec::ftp::leaf_name(*path)), st));
+  }
+  std::string text;
+  auto now = static_cast<std::int64_t>(std::time(nullptr));
+  for (const auto& facts : entries) {
+    if (style == 'L')
+      text += codec::ftp::format_list_line(facts, now);
+    else if (style == 'M')
+      text += codec::ftp::format_facts(facts, perm_facts(facts));
+    else
+      text += codec::ftp::one_line(facts.name);
+    text += "\r\n";
+  }
+  auto socket = co_await open_data("Here comes the directory listing.");
+  if (!socket) co_return;
+  std::uint64_t sent = 0;
+  auto outcome = co_await supervise(write_text(*socket, std::move(text), progress_, sent));
+  close_data(*socket);
+  finish_transfer(outcome, "Directory send OK.");
+}
+
+awaitable<void> Session::cmd_list(std::string arg) {
+  co_await send_listing(std::move(arg), 'L');
+}
+
+awaitable<void> Session::cmd_nlst(std::string arg) {
+  co_await send_listing(std::move(arg), 'N');
+}
+
+awaitable<void> Session::cmd_mlsd(std::string arg) {
+  co_await send_listing(std::move(arg), 'M');
+}
+
+// ----------------------------------------------------------------- files
+
+awaitable<void> Session::cmd_retr(std::string arg) {
+  std::uint64_t offset = std::exchange(restart_, 0);
+  auto path = path_or_reply(arg);
+  if (!path) co_return;
+  if (auto why = denied(kRead, "download")) co_return say(550, *why);
+  if (in_incoming(*path)) co_return say(550, "Permission denied: the incoming folder is upload-only.");
+  std::error_code ec;
+  auto file = jail_->open_read(*path, ec);
+  if (!file) co_return say(550, "Failed to open file: " + describe_error(ec) + ".");
+  struct stat st{};
+  ::fstat(file.get(), &st);
+  // As vsftpd: anonymous gets only world-readable files, so an upload (made
+  // 0600) can never be fetched back through another name for it.
+  if (account_->kind == AccountKind::anonymous && !(st.st_mode & S_IROTH))
+    co_return say(550, "Permission denied: the file is not world-readable.");
+  auto size = static_cast<std::uint64_t>(st.st_size);
+  if (offset > size) co_return say(554, "Restart offset is beyond the end of the file.");
+  auto socket = co_await open_data(std::string("Opening ") + (binary_ ? "BINARY" : "ASCII") +
+                                   " mode data connection for " + codec::ftp::one_line(*path) + " (" +
+                                   std::to_string(size) + " bytes).");
+  if (!socket) co_return;
+  auto started = Clock::now();
+  std::uint64_t sent = 0;
+  auto outcome = co_await supervise(send_file(*socket, file.get(), offset, size - offset, sent, progress_));
+  close_data(*socket);
+  log_transfer(*path, 'o', sent, started, outcome == Outcome::done);
+  finish_transfer(outcome, "Transfer complete.");
+}
+
+awaitable<void> Session::cmd_stor(std::string arg) {
+  co_await receive_file(std::move(arg), 'S');
+}
+
+awaitable<void> Session::cmd_appe(std::string arg) {
+  co_await receive_file(std::move(arg), 'A');
+}
+
+awaitable<void> Session::cmd_stou(std::string arg) {
+  co_await receive_file(std::move(arg), 'U');
+}
+
+awaitable<void> Session::receive_file(std::string arg, char how) {
+  std::uint64_t offset = std::exchange(restart_, 0);
+  if (how == 'U') {
+    // STOU: a fresh name in the current directory (or beside the one given).
+    thread_local std::mt19937 random{std::random_device{}()};
+    auto base = arg.empty() ? std::string("upload") : std::string(codec::ftp::leaf_name(arg));
+    arg = (arg.find('/') == std::string::npos ? "" : codec::ftp::parent_path(arg) + "/") + base + "." +
+          std::to_string(random() % 1000000);
+  }
+  auto path = path_or_reply(arg);
+  if (!path) co_return;
+  std::error_code ec;
+  jail_->stat_entry(*path, ec);
+  bool exists = !ec;
+  int flags = 0;
+  mode_t mode = 0644;
+  if (account_->kind == AccountKind::anonymous) {
+    // Anonymous may only add new files to the incoming folder, unreadable
+    // to other anonymous users (0600: see cmd_retr).
+    if (!in_incoming(*path))
+      co_return say(550, account_->incoming.empty()
+                                        ? "Permission denied: anonymous accounts may not upload."
+                                        : "Permission denied: anonymous uploads go to " + account_->incoming + ".");
+    if (exists || offset > 0 || how == 'A')
+      co_return say(550, "Permission denied: anonymous uploads may not replace or extend files.");
+    flags = O_EXCL;
+    mode = 0600;
+  } else if (how == 'A') {
+    if (auto why = denied(kAppend, "append to files")) co_return say(550, *why);
+    if (!exists) {
+      if (auto why = denied(kWrite, "upload")) co_return say(550, *why);
+    }
+    flags = O_APPEND;
+  } else if (offset > 0) {
+    if (auto why = denied(kAppend, "resume uploads")) co_return say(550, *why);
+  } else {
+    if (auto why = denied(kWrite, "upload")) co_return say(550, *why);
+    if (exists) {
+      if (auto why = denied(kDelete, "overwrite existing files")) co_return say(550, *why);
+    }
+    flags = how == 'U' ? O_EXCL : O_TRUNC;
+  }
+  ec.clear();
+  auto file = jail_->open_write(*path, flags, mode, ec);
+  if (!file) co_return say(553, "Could not create file: " + describe_error(ec) + ".");
+  if (how == 'A') {
+    struct stat st{};
+    ::fstat(file.get(), &st);
+    offset = static_cast<std::uint64_t>(st.st_size);
+  } else if (offset > 0) {
+    struct stat st{};
+    ::fstat(file.get(), &st);
+    if (offset > static_cast<std::uint64_t>(st.st_size))
+      co_return say(554, "Restart offset is beyond the end of the file.");
+    ::ftruncate(file.get(), static_cast<off_t>(offset));
+  }
+  std::string mark = how == 'U' ? "FILE: " + std::string(codec::ftp::leaf_name(*path))
+                                : "Ok to send data.";
+  auto socket = co_await open_data(mark);
+  if (!socket) co_return;
+  auto started = Clock::now();
+  std::uint64_t received = 0;
+  auto outcome = co_await supervise(receive_into(*socket, file.get(), offset, received, progress_, transfer_failure_));
+  close_data(*socket);
+  log_transfer(*path, 'i', received, started, outcome == Outcome::done);
+  if (how == 'U')
+    finish_transfer(outcome, "Transfer complete: " + std::string(codec::ftp::leaf_name(*path)) + ".");
+  else
+    finish_transfer(outcome, "Transfer complete.");
+}
+
+}  // namespace sockit::ftp
