@@ -133,6 +133,15 @@ awaitable<std::unique_ptr<HttpConnection>> HttpConnection::open(const Url& url, 
   co_return connection;
 }
 
+awaitable<void> HttpConnection::within_stall(awaitable<bool> step, const char* what) {
+  auto limit = bounded(context_.options.stall_timeout, context_.deadline);
+  auto done = co_await net::within(limit, std::move(step));
+  if (!done) {
+    reusable_ = false;
+    throw out_of_time(origin_, what, context_.options.stall_timeout, limit);
+  }
+}
+
 awaitable<void> HttpConnection::send(std::string request) {
   ++requests_;
   std::span<const char> piece(request.data(), request.size());
@@ -141,12 +150,7 @@ awaitable<void> HttpConnection::send(std::string request) {
     co_await stream_.write(std::span(&piece, 1), ec);
     co_return true;
   };
-  auto limit = bounded(context_.options.stall_timeout, context_.deadline);
-  auto done = co_await net::within(limit, write());
-  if (!done) {
-    reusable_ = false;
-    throw out_of_time(origin_, "the server took nothing", context_.options.stall_timeout, limit);
-  }
+  co_await within_stall(write(), "the server took nothing");
   if (ec) {
     reusable_ = false;
     throw FetchError(origin_ + ": connection lost while sending: " + ec.message(), kReceiveError, true);
@@ -160,12 +164,7 @@ awaitable<std::size_t> HttpConnection::read_some() {
     n = co_await stream_.read_some(buffer_, ec);
     co_return true;
   };
-  auto limit = bounded(context_.options.stall_timeout, context_.deadline);
-  auto done = co_await net::within(limit, read());
-  if (!done) {
-    reusable_ = false;
-    throw out_of_time(origin_, "nothing arrived", context_.options.stall_timeout, limit);
-  }
+  co_await within_stall(read(), "nothing arrived");
   if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) co_return 0;
   if (ec) {
     reusable_ = false;

@@ -58,6 +58,8 @@ class HttpConnection {
   HttpConnection(net::Stream stream, const ConnectContext& context, std::string origin, bool absolute_targets);
   // One read, within the stall timeout and the deadline.
   boost::asio::awaitable<std::size_t> read_some();
+  // `step` within the stall timeout (and the deadline), or FetchError.
+  boost::asio::awaitable<void> within_stall(boost::asio::awaitable<bool> step, const char* what);
   void consume(codec::http::ResponseParser& parser, std::string_view bytes);
 
   net::Stream stream_;
