@@ -3,6 +3,7 @@
 #include "net/log.hpp"
 #include "services/echo/echo_server.hpp"
 #include "services/exec/exec_server.hpp"
+#include "services/ftp/ftp_server.hpp"
 #include "services/serve/serve_config.hpp"
 
 #include <fmt/format.h>
@@ -46,6 +47,7 @@ Stops on SIGINT/SIGTERM: stops accepting, gives live sessions [engine] shutdown_
       for (auto& echo_config : config.echo) supervisor.add(echo::make_echo_server(echo_config));
       for (auto& exec_config : config.exec) supervisor.add(exec::make_exec_server(exec_config));
       for (auto& recv_config : config.recv) supervisor.add(transfer::make_drop_folder(recv_config));
+      for (auto& ftp_config : config.ftp) supervisor.add(ftp::make_ftp_server(ftp_config));
       return supervisor.run();
     };
   });

@@ -15,6 +15,7 @@ struct FtpConfig {
   std::string name = "main";  // instance name for logs
   std::vector<std::string> listen;
   std::string root;           // served to anonymous (and default root of accounts)
+  bool create_root = false;   // make `root` (not its parents) if it is missing
   std::string accounts_file;  // TOML; empty: anonymous read-only on root
 
   // Passive data ports: each PASV/EPSV takes a random free one of these.

@@ -7,6 +7,9 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <cstring>
+
 namespace sockit::ftp {
 namespace asio = boost::asio;
 
@@ -28,6 +31,8 @@ class FtpServer final : public services::Service {
  public:
   FtpServer(FtpConfig config) {
     validate(config);
+    if (config.create_root && !config.root.empty() && ::mkdir(config.root.c_str(), 0755) != 0 && errno != EEXIST)
+      throw std::invalid_argument("cannot create the FTP root " + config.root + ": " + std::strerror(errno));
     auto book = config.accounts_file.empty() ? AccountBook::anonymous_only(config.root)
                                              : AccountBook::load(config.accounts_file, config.root);
     for (const auto& [name, account] : book.users()) check_root("user " + name + ":", account.root);

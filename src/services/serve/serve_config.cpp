@@ -62,6 +62,20 @@ max_per_ip = 32
 # max_connections = 16
 # max_per_ip = 4
 # stall_timeout = 60       # seconds without a byte moving
+
+# An FTP server (docs/ftp.md). Off unless an [ftp.NAME] table is here;
+# uncomment to share ./share read-only to anonymous (try: curl ftp://127.0.0.1:2121/):
+# [ftp.main]
+# listen = ["127.0.0.1:2121"]
+# root = "./share"
+# create_root = true       # make root if missing
+# accounts = ""            # TOML accounts file (real, guest, anonymous); "" = anonymous read-only
+# passive_ports = "49152-65534"
+# max_connections = 1000
+# max_per_ip = 256
+# idle_timeout = 300       # seconds between commands
+# data_timeout = 60        # seconds a transfer may move no byte
+# xferlog = ""             # transfer log file (xferlog format)
 )";
 
 class Reader {
@@ -263,6 +277,54 @@ transfer::DropFolderConfig read_recv(std::string_view source, const std::string&
   return config;
 }
 
+ftp::FtpConfig read_ftp(std::string_view source, const std::string& name, const toml::table& table) {
+  Reader r(source, table, "ftp." + name + ".");
+  r.check_keys({"listen", "root", "create_root", "accounts", "passive_ports", "max_connections", "max_per_ip",
+                "max_line", "login_timeout", "idle_timeout", "data_timeout", "accept_timeout", "auth_delay_ms",
+                "max_login_failures", "max_ip_failures", "allow_foreign_port", "xferlog", "backlog", "banner"});
+  ftp::FtpConfig config;
+  config.name = name;
+  config.listen = {"127.0.0.1:2121"};
+  r.strings("listen", config.listen);
+  r.endpoints("listen", config.listen, net::Transport::tcp);
+  r.string("root", config.root);
+  r.boolean("create_root", config.create_root);
+  r.string("accounts", config.accounts_file);
+  std::string ports;
+  r.string("passive_ports", ports);
+  if (!ports.empty()) {
+    try {
+      ftp::parse_port_range(ports, config);
+    } catch (const std::invalid_argument& e) {
+      r.fail(table.get("passive_ports"), "passive_ports", e.what());
+    }
+  }
+  r.integer("max_connections", config.max_connections, 0, 1'000'000);
+  r.integer("max_per_ip", config.max_per_ip, 0, 1'000'000);
+  r.integer("max_line", config.max_line, 64, 65536);
+  auto seconds = [&](std::string_view key, std::chrono::milliseconds& out, std::int64_t max) {
+    std::int64_t value = out.count() / 1000;
+    r.integer(key, value, 1, max);
+    out = std::chrono::seconds(value);
+  };
+  seconds("login_timeout", config.login_timeout, 3600);
+  seconds("idle_timeout", config.idle_timeout, 86400);
+  seconds("data_timeout", config.data_timeout, 3600);
+  seconds("accept_timeout", config.accept_timeout, 600);
+  std::int64_t delay = config.auth_delay.count();
+  r.integer("auth_delay_ms", delay, 0, 60'000);
+  config.auth_delay = std::chrono::milliseconds(delay);
+  r.integer("max_login_failures", config.max_login_failures, 1, 1000);
+  r.integer("max_ip_failures", config.max_ip_failures, 1, 1'000'000);
+  r.boolean("allow_foreign_port", config.allow_foreign_port);
+  r.string("xferlog", config.xferlog);
+  r.integer("backlog", config.backlog, 1, 65535);
+  r.string("banner", config.banner);
+  if (config.root.empty() && config.accounts_file.empty())
+    r.fail(&table, "root", "required: the folder to share (or give accounts)");
+  return config;
+}
+
 std::string expand_home(const std::string& path) {
   if (!path.starts_with("~/")) return path;
   const char* home = std::getenv("HOME");
@@ -313,7 +375,7 @@ ServeConfig parse_serve_config(std::string_view toml_text, std::string_view sour
   }
   ServeConfig config;
   Reader top(source_name, root, "");
-  top.check_keys({"engine", "echo", "exec", "recv"});
+  top.check_keys({"engine", "echo", "exec", "recv", "ftp"});
   if (const auto* node = root.get("engine")) {
     if (!node->is_table()) top.fail(node, "engine", "expected a table [engine]");
     read_engine(source_name, *node->as_table(), config);
@@ -342,9 +404,17 @@ ServeConfig parse_serve_config(std::string_view toml_text, std::string_view sour
       config.recv.push_back(read_recv(source_name, std::string(name.str()), *instance.as_table()));
     }
   }
-  if (config.echo.empty() && config.exec.empty() && config.recv.empty())
+  if (const auto* node = root.get("ftp")) {
+    if (!node->is_table()) top.fail(node, "ftp", "expected tables [ftp.NAME]");
+    for (const auto& [name, instance] : *node->as_table()) {
+      if (!instance.is_table())
+        top.fail(&instance, "ftp." + std::string(name.str()), "expected a table [ftp.NAME]");
+      config.ftp.push_back(read_ftp(source_name, std::string(name.str()), *instance.as_table()));
+    }
+  }
+  if (config.echo.empty() && config.exec.empty() && config.recv.empty() && config.ftp.empty())
     throw std::invalid_argument(std::string(source_name) +
-                                ": no service configured (add an [echo.NAME], [exec.NAME] or [recv.NAME] table)");
+                                ": no service configured (add an [echo.NAME], [exec.NAME], [recv.NAME] or [ftp.NAME] table)");
   return config;
 }
 

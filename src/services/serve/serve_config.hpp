@@ -5,6 +5,7 @@
 
 #include "services/echo/echo_config.hpp"
 #include "services/exec/exec_config.hpp"
+#include "services/ftp/ftp_config.hpp"
 #include "services/transfer/drop_folder.hpp"
 #include "services/supervisor.hpp"
 
@@ -21,6 +22,7 @@ struct ServeConfig {
   // resolve_exec_tokens().
   std::vector<exec::ExecConfig> exec;
   std::vector<transfer::DropFolderConfig> recv;  // drop folders (none by default)
+  std::vector<ftp::FtpConfig> ftp;               // FTP servers (none by default)
 };
 
 // Reads each exec service's token (its token_file, else SOCKIT_TOKEN) and
