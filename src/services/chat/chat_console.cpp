@@ -15,9 +15,11 @@
 
 #include <fmt/format.h>
 
+#include <langinfo.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <clocale>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -209,6 +211,10 @@ int run_chat(ChatConfig config, const ConsoleOptions& options, services::Prompt&
       peer.stop();
     });
   } else {
+    // libedit reads multibyte characters only in a UTF-8 locale: without
+    // one (LANG unset) it drops 你好 from the line.
+    if (!std::setlocale(LC_CTYPE, "") || std::string_view(nl_langinfo(CODESET)) != "UTF-8")
+      std::setlocale(LC_CTYPE, "C.UTF-8");
     reader = std::thread([&] {
       std::string prompt_text = console.recipient().empty() ? "> " : "to " + console.recipient() + "> ";
       for (;;) {
