@@ -65,10 +65,15 @@ Destination::Destination(const std::string& dir, bool overwrite) : dir_(dir), ov
     throw std::runtime_error("cannot write to the directory " + dir + ": " + std::strerror(errno));
 }
 
-int Destination::open_directory(std::string_view path, bool create, std::error_code& ec) {
+int Destination::open_directory(std::string_view path, bool create, std::error_code& ec, bool* fresh) {
+  if (fresh) *fresh = false;
   if (path.empty()) return root_.get();
   for (auto& cached : cached_parents_)
-    if (cached.fd && cached.path == path) return cached.fd.get();
+    if (cached.fd && cached.path == path) {
+      if (fresh) *fresh = cached.fresh;
+      return cached.fd.get();
+    }
+  bool created = false;
   Fd fd(open_beneath(root_.get(), std::string(path), O_PATH | O_DIRECTORY));
   if (!fd && errno == ENOENT && create) {
     // Walk down one component at a time, making what is missing. mkdirat()
@@ -80,7 +85,8 @@ int Destination::open_directory(std::string_view path, bool create, std::error_c
       auto slash = rest.find('/');
       std::string name(rest.substr(0, slash));
       rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
-      if (::mkdirat(fd.get(), name.c_str(), 0755) != 0 && errno != EEXIST) {
+      created = ::mkdirat(fd.get(), name.c_str(), 0755) == 0;
+      if (!created && errno != EEXIST) {
         fd = Fd();
         break;
       }
@@ -95,13 +101,17 @@ int Destination::open_directory(std::string_view path, bool create, std::error_c
   next_slot_ = (next_slot_ + 1) % cached_parents_.size();
   slot.path = path;
   slot.fd = std::move(fd);
+  slot.fresh = created;  // the last component's mkdirat
+  if (fresh) *fresh = created;
   return slot.fd.get();
 }
 
-int Destination::parent_of(std::string_view path, bool create, std::string_view& leaf, std::error_code& ec) {
+int Destination::parent_of(std::string_view path, bool create, std::string_view& leaf, std::error_code& ec,
+                           bool* fresh) {
   auto slash = path.rfind('/');
   leaf = slash == std::string_view::npos ? path : path.substr(slash + 1);
-  return open_directory(slash == std::string_view::npos ? std::string_view() : path.substr(0, slash), create, ec);
+  return open_directory(slash == std::string_view::npos ? std::string_view() : path.substr(0, slash), create, ec,
+                        fresh);
 }
 
 std::error_code Destination::make_directory(std::string_view path) {
@@ -113,8 +123,9 @@ std::error_code Destination::make_directory(std::string_view path) {
 Found Destination::find(std::string_view path, std::error_code& ec) {
   Found found;
   std::string_view leaf;
-  int parent = parent_of(path, true, leaf, ec);
-  if (parent < 0) return found;
+  bool fresh = false;
+  int parent = parent_of(path, true, leaf, ec, &fresh);
+  if (parent < 0 || fresh) return found;  // (fresh: see CachedParent)
   auto look = [&](const std::string& name, Found::Kind kind) {
     struct stat st{};
     if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return false;

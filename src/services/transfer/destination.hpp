@@ -67,8 +67,10 @@ class Destination {
  private:
   // The directory holding `path`'s last component, opened beneath DIR
   // (created when `create`), and that component.
-  int parent_of(std::string_view path, bool create, std::string_view& leaf, std::error_code& ec);
-  int open_directory(std::string_view path, bool create, std::error_code& ec);
+  // `fresh` (optional): set when this receive created the directory.
+  int parent_of(std::string_view path, bool create, std::string_view& leaf, std::error_code& ec,
+                bool* fresh = nullptr);
+  int open_directory(std::string_view path, bool create, std::error_code& ec, bool* fresh = nullptr);
 
   std::string dir_;
   bool overwrite_;
@@ -76,9 +78,14 @@ class Destination {
   // The last parents opened: files of one directory arrive together, and
   // the receiver looks at offered entries (one directory) while it writes
   // started ones (often another): one slot would be reopened for each.
+  // A directory this receive created was empty: nothing in it needs
+  // looking for (two failing fstatat per file). Should another transfer
+  // put a name there meanwhile, the exclusive part, its lock and the
+  // no-replace rename still keep both apart.
   struct CachedParent {
     std::string path;
     Fd fd;
+    bool fresh = false;
   };
   std::array<CachedParent, 4> cached_parents_;
   std::size_t next_slot_ = 0;

@@ -442,3 +442,42 @@ TEST(FrameErrorPayload, MalformedIsRejected) {
   EXPECT_EQ(static_cast<int>(unknown->code), 0xfffe);
   EXPECT_STREQ(sockit::codec::error_code_name(unknown->code), "unknown");
 }
+
+// missing(): what a reader may read to end a large frame and no further.
+TEST(FrameDecoder, MissingCountsTheRestOfTheBufferedFrame) {
+  FrameDecoder decoder;
+  EXPECT_EQ(decoder.missing(), 0u);  // no header yet
+  std::string stream;
+  append_frame(stream, 0x24, std::string(100000, 'x'));
+  decoder.feed(std::string_view(stream).substr(0, 3));
+  EXPECT_EQ(decoder.missing(), 0u);  // a partial header says nothing
+  decoder.feed(std::string_view(stream).substr(3, 1000));
+  EXPECT_EQ(decoder.missing(), stream.size() - 1003);
+  decoder.feed(std::string_view(stream).substr(1003));
+  EXPECT_EQ(decoder.missing(), 0u);
+  // A header over the limit is for next() to refuse, not to size a read.
+  FrameDecoder small(16);
+  small.feed(std::string_view(stream).substr(0, kFrameHeaderSize));
+  EXPECT_EQ(small.missing(), 0u);
+}
+
+// swap_buffer(): the returned frame stays valid in the buffer handed over,
+// and decoding goes on with the bytes that were not returned yet.
+TEST(FrameDecoder, SwapBufferKeepsTheFrameAndTheRest) {
+  std::string stream;
+  append_frame(stream, 0x24, std::string(70000, 'a'));
+  append_frame(stream, 0x25, "next");
+  FrameDecoder decoder;
+  decoder.feed(std::string_view(stream).substr(0, stream.size() - 2));
+  Frame frame;
+  ASSERT_EQ(decoder.next(frame), FrameDecoder::Status::frame);
+  std::vector<char> other;
+  decoder.swap_buffer(other);
+  EXPECT_EQ(frame.text(), std::string(70000, 'a'));  // lives in `other` now
+  EXPECT_GE(other.size(), 70000u);
+  EXPECT_EQ(decoder.buffered(), kFrameHeaderSize + 2);
+  decoder.feed(std::string_view(stream).substr(stream.size() - 2));
+  ASSERT_EQ(decoder.next(frame), FrameDecoder::Status::frame);
+  EXPECT_EQ(frame.type, 0x25);
+  EXPECT_EQ(frame.text(), "next");
+}
