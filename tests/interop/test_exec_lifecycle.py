@@ -174,6 +174,11 @@ def test_ctrl_c_without_trap_is_130(exec_server, marker):
     proc = srv.popen(f"echo ready; sleep {marker}")
     try:
         assert proc.stdout.readline() == b"ready\n"
+        # Wait for sleep itself (sh -c and sleep both carry the marker): dash
+        # running -c catches SIGINT, and one that lands between the echo and
+        # the fork stays pending until sleep ends (seen under load; a local
+        # terminal's Ctrl-C has the same window).
+        wait_for_remote(marker, count=2, exclude=(proc.pid,))
         proc.send_signal(signal.SIGINT)
         out, err = finish(proc, timeout=15)
     finally:
