@@ -4,8 +4,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,37 +13,8 @@
 
 namespace sockit::ftp {
 
-namespace {
-
-std::error_code last_error() {
-  return {errno, std::system_category()};
-}
-
-// glibc 2.36 has no openat2() wrapper.
-int open_beneath(int dir_fd, const std::string& path, std::uint64_t flags, mode_t mode = 0) {
-  open_how how{};
-  how.flags = flags | O_CLOEXEC;
-  how.mode = (flags & O_CREAT) ? mode : 0;
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-  int fd;
-  do fd = static_cast<int>(::syscall(SYS_openat2, dir_fd, path.c_str(), &how, sizeof how));
-  while (fd < 0 && errno == EINTR);
-  return fd;
-}
-
-}  // namespace
-
-Fd& Fd::operator=(Fd&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = std::exchange(other.fd_, -1);
-  }
-  return *this;
-}
-
-Fd::~Fd() {
-  if (fd_ >= 0) ::close(fd_);
-}
+using services::last_error;
+using services::open_beneath;
 
 Jail::Jail(const std::string& root) : root_(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)) {
   if (!root_) throw std::runtime_error("cannot open the FTP root " + root + ": " + std::strerror(errno));

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "codec/ftp/listing.hpp"
+#include "services/beneath.hpp"
 
 #include <sys/stat.h>
 
@@ -19,19 +20,7 @@
 
 namespace sockit::ftp {
 
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept;
-  ~Fd();
-  int get() const { return fd_; }
-  explicit operator bool() const { return fd_ >= 0; }
-
- private:
-  int fd_ = -1;
-};
+using services::Fd;
 
 class Jail {
  public:

@@ -1,10 +1,8 @@
 #include "services/transfer/destination.hpp"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,20 +13,11 @@ namespace sockit::transfer {
 
 namespace {
 
-std::error_code last_error() {
-  return {errno, std::system_category()};
-}
+using services::last_error;
 
-// glibc 2.36 has no openat2() wrapper.
+// Part files are the owner's until committed.
 int open_beneath(int dir_fd, const std::string& path, std::uint64_t flags) {
-  open_how how{};
-  how.flags = flags | O_CLOEXEC;
-  if (flags & O_CREAT) how.mode = 0600;  // part files: the owner's until committed (openat2 wants 0 otherwise)
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-  int fd;
-  do fd = static_cast<int>(::syscall(SYS_openat2, dir_fd, path.c_str(), &how, sizeof how));
-  while (fd < 0 && errno == EINTR);
-  return fd;
+  return services::open_beneath(dir_fd, path, flags, 0600);
 }
 
 timespec to_timespec(std::int64_t sec, std::uint32_t nsec) {
@@ -39,18 +28,6 @@ timespec to_timespec(std::int64_t sec, std::uint32_t nsec) {
 }
 
 }  // namespace
-
-Fd& Fd::operator=(Fd&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = std::exchange(other.fd_, -1);
-  }
-  return *this;
-}
-
-Fd::~Fd() {
-  if (fd_ >= 0) ::close(fd_);
-}
 
 std::string part_name(std::string_view leaf) {
   return "." + std::string(leaf) + std::string(codec::transfer::kPartSuffix);

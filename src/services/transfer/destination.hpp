@@ -7,6 +7,7 @@
 #pragma once
 
 #include "codec/transfer_messages.hpp"
+#include "services/beneath.hpp"
 
 #include <array>
 #include <cstdint>
@@ -18,20 +19,7 @@
 
 namespace sockit::transfer {
 
-// An owned file descriptor.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept;
-  ~Fd();
-  int get() const { return fd_; }
-  explicit operator bool() const { return fd_ >= 0; }
-
- private:
-  int fd_ = -1;
-};
+using services::Fd;
 
 // What a file entry finds already in DIR.
 struct Found {
