@@ -3,7 +3,7 @@
 
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 12
 CTEST_ARGS ?=
 
 .PHONY: run build dev test unit fuzz fuzz-build bench format tidy clean deps
