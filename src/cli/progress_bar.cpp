@@ -104,7 +104,12 @@ void ProgressBar::draw(bool force) {
     total = fmt::format(" | {}/{} files {:3}% {}/s ETA {}", files_done_, total_files_, percent,
                         human_bytes(rate), duration_text(rate > 0 ? left / rate : -1));
   } else {
-    total = fmt::format(" | {} {}/s", human_bytes(static_cast<double>(done_bytes_)), human_bytes(rate));
+    // No total known up front (a download): the current file's size, once
+    // its head gave one, still makes an ETA.
+    std::string eta;
+    if (file_size_ > file_done_bytes_ && rate > 0)
+      eta = " ETA " + duration_text(static_cast<double>(file_size_ - file_done_bytes_) / rate);
+    total = fmt::format(" | {} {}/s{}", human_bytes(static_cast<double>(done_bytes_)), human_bytes(rate), eta);
   }
   fmt::print(stderr, "\r\033[K{} {:3}%{}", fit(file_, 32), file_percent, total);
   std::fflush(stderr);

@@ -4,6 +4,7 @@ error statuses that leave no file; keep-alive; compression; -I -i -v --raw;
 credentials; POST; custom headers."""
 
 import os
+import time
 
 import pytest
 
@@ -189,3 +190,23 @@ def test_bad_urls_and_unreachable_servers(origin):
     origin.close()
     r = get(f"http://127.0.0.1:{port}/")
     assert r.rc == 7 and "refused" in r.err(), r
+
+
+def test_a_terminal_shows_the_bar_with_rate_and_eta(origin, tmp_path):
+    from test_progress_tty import run_on_pty
+    data = os.urandom(8 * 1024 * 1024)
+
+    def slow(req, conn):
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(data))
+        for i in range(0, len(data), 256 * 1024):
+            conn.sendall(data[i:i + 256 * 1024])
+            time.sleep(0.02)
+        return True
+    origin.raw_routes["/slow.bin"] = slow
+    out = tmp_path / "slow.bin"
+    status, shown = run_on_pty([os.environ["SOCKIT_BIN"], "get", "-o", str(out), origin.url("/slow.bin")])
+    assert status == 0, shown
+    assert out.read_bytes() == data
+    assert "\r" in shown and "slow.bin" in shown and "%" in shown and "/s" in shown and "ETA" in shown, shown
+    status, shown = run_on_pty([os.environ["SOCKIT_BIN"], "get", "-q", "-o", str(out), origin.url("/slow.bin")])
+    assert (status, shown) == (0, ""), shown
