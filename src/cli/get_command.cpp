@@ -168,7 +168,7 @@ int run_get(GetOptions& o) {
 
 void add_get_command(CLI::App& app, Action& action) {
   auto o = std::make_shared<GetOptions>();
-  auto* get = app.add_subcommand("get", "Download URLs (http, https) as curl and wget do, and faster");
+  auto* get = app.add_subcommand("get", "Download URLs (http, https, ftp) as curl and wget do, and faster");
   get->add_option("urls", o->urls, "URL... (http:// is assumed when there is no scheme)")->required();
   get->add_option("-o,--output", o->outputs, "Write to FILE (once per URL, in order; - is stdout)");
   get->add_flag("-O,--remote-name", o->remote_name, "Name the file after the URL's last part (index.html if none)");
@@ -211,10 +211,12 @@ void add_get_command(CLI::App& app, Action& action) {
   sockit get --parallel 8 -O URL1 URL2 URL3 ...        several files at once, connections reused
   sockit get -I https://example.com/                   only the response head
   sockit get --raw http://example.com/                 what the server sent, byte for byte
+  sockit get -O ftp://user:pw@host/dir/file            FTP (passive, resumed with REST)
 Exit status (curl's): 0 ok; 3 bad URL; 6 cannot resolve; 7 cannot connect;
 18 partial; 22 HTTP error (4xx/5xx: no file is left); 23 write error; 28 timeout;
 35 TLS handshake; 47 too many redirects; 56 receive error; 60 bad certificate;
-61 bad content encoding; 2 bad usage.)");
+61 bad content encoding; 2 bad usage; ftp://: 8 not an FTP reply, 19 RETR
+refused, 67 login refused, 78 no such file.)");
   get->callback([&action, o, get] {
     o->has_data = get->count("--data") > 0;
     action = [o]() {

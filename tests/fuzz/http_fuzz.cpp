@@ -1,7 +1,8 @@
 // Everything `sockit get` parses from a server or a user: the response
 // (head, chunked and length-delimited bodies, fed in pieces), gzip/deflate
 // bodies, Location and Content-Range values, Content-Disposition names and
-// URLs. The first byte picks the parser.
+// URLs, and FTP replies. The first byte picks the parser.
+#include "codec/ftp/client_reply.hpp"
 #include "codec/http/content_decoder.hpp"
 #include "codec/http/request.hpp"
 #include "codec/http/response_parser.hpp"
@@ -73,12 +74,23 @@ void values(std::string_view input) {
   }
 }
 
+// An FTP server's replies (sockit get ftp://), fed in pieces.
+void ftp_replies(std::string_view input) {
+  sockit::codec::ftp::FtpReplyReader reader;
+  std::string error;
+  for (std::size_t at = 0; at < input.size() && error.empty(); at += 5) {
+    reader.feed(input.substr(at, 5));
+    while (auto reply = reader.next(error))
+      if (reply->code < 100 || reply->code > 599) std::abort();
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 4) {
+  switch (data[0] % 5) {
     case 0:
       response(input, false);
       break;
@@ -87,6 +99,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       break;
     case 2:
       content(input);
+      break;
+    case 4:
+      ftp_replies(input);
       break;
     default:
       values(input);

@@ -28,6 +28,11 @@ enum ExitCode : int {
   kReceiveError = 56,
   kBadContentEncoding = 61,
   kCertificate = 60,
+  // ftp://
+  kWeirdServerReply = 8,
+  kRetrFailed = 19,
+  kLoginDenied = 67,
+  kRemoteFileNotFound = 78,
 };
 
 // One line for humans and the exit code it maps to. `transient` failures

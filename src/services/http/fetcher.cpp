@@ -144,7 +144,8 @@ awaitable<void> Fetcher::with_retries(std::function<awaitable<void>()> fn) {
 awaitable<void> Fetcher::fetch(const Url& url, Output& output) {
   std::optional<FetchError> failure;
   try {
-    co_await with_retries([&]() { return attempt(url, output); });
+    bool ftp = url.scheme == "ftp" || url.scheme == "ftps";
+    co_await with_retries([&]() { return ftp ? attempt_ftp(url, output) : attempt(url, output); });
   } catch (const FetchError& e) {
     failure = e;
   }

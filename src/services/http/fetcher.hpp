@@ -54,6 +54,8 @@ class Fetcher {
  private:
   // One try: the request, then each redirect. Throws FetchError.
   boost::asio::awaitable<void> attempt(const codec::http::Url& url, Output& output);
+  // One try of an ftp:// URL (ftp_fetch.cpp).
+  boost::asio::awaitable<void> attempt_ftp(const codec::http::Url& url, Output& output);
   // `exchange`, then the redirects it leads to.
   boost::asio::awaitable<void> follow(Exchange& exchange);
   // One request and its response on a pooled connection (once more on a new
