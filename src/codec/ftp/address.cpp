@@ -18,14 +18,15 @@ std::optional<unsigned> number(std::string_view text, unsigned max) {
   return value;
 }
 
+// (inet_pton reads up to a NUL: "10.0.0.1\0junk" must not pass as 10.0.0.1.)
 bool valid_ipv4(const std::string& text) {
   in_addr a{};
-  return ::inet_pton(AF_INET, text.c_str(), &a) == 1;
+  return text.find('\0') == std::string::npos && ::inet_pton(AF_INET, text.c_str(), &a) == 1;
 }
 
 bool valid_ipv6(const std::string& text) {
   in6_addr a{};
-  return ::inet_pton(AF_INET6, text.c_str(), &a) == 1;
+  return text.find('\0') == std::string::npos && ::inet_pton(AF_INET6, text.c_str(), &a) == 1;
 }
 
 }  // namespace

@@ -70,6 +70,8 @@ TEST(FtpAddress, EprtAndEpsv) {
   EXPECT_FALSE(ftp::parse_eprt("|1|::1|5000|"));
   EXPECT_FALSE(ftp::parse_eprt("|3|1.2.3.4|5000|"));
   EXPECT_FALSE(ftp::parse_eprt("|1|1.2.3.4|70000|"));
+  using namespace std::string_view_literals;
+  EXPECT_FALSE(ftp::parse_eprt("!1!10.0.0.1\0|2|::1|5000|!21!"sv)) << "inet_pton stops at a NUL; we must not";
   EXPECT_EQ(ftp::format_epsv(5000), "|||5000|");
   EXPECT_EQ(ftp::format_eprt(*a), "|2|::1|5000|");
   EXPECT_EQ(ftp::parse_epsv_reply("229 Entering Extended Passive Mode (|||5000|)"), 5000);
