@@ -35,3 +35,18 @@ def test_ftp_downloads_and_resume(start_server, tmp_path):
     r = get("-c", "-o", str(out / "again.bin"), f"{base}/big.bin")
     assert r.rc == 0 and (out / "again.bin").read_bytes() == data, r
     assert sorted(os.listdir(out)) == ["again.bin", "big.bin"]
+
+
+def test_a_silent_ftp_server_ends_at_max_time():
+    import socket
+    import time
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)  # accepts (in the kernel) and never greets
+    try:
+        start = time.monotonic()
+        r = get("--max-time", "1", f"ftp://127.0.0.1:{silent.getsockname()[1]}/x")
+        assert r.rc == 28, r
+        assert time.monotonic() - start < 8
+    finally:
+        silent.close()

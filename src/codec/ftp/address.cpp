@@ -18,7 +18,7 @@ std::optional<unsigned> number(std::string_view text, unsigned max) {
   return value;
 }
 
-// (inet_pton reads up to a NUL: "10.0.0.1\0junk" must not pass as 10.0.0.1.)
+// (inet_pton reads up to a NUL: "127.0.0.1\0junk" must not pass as 127.0.0.1.)
 bool valid_ipv4(const std::string& text) {
   in_addr a{};
   return text.find('\0') == std::string::npos && ::inet_pton(AF_INET, text.c_str(), &a) == 1;
@@ -84,8 +84,8 @@ std::string format_epsv(std::uint16_t port) {
 }
 
 std::string format_eprt(const HostPort& address) {
-  return std::string("|") + (address.ipv6 ? "2" : "1") + "|" + address.host + "|" + std::to_string(address.port) +
-         "|";
+  return std::string("|") + (address.ipv6 ? "2" : "1") + "|" + address.host + "|" +
+         std::to_string(address.port) + "|";
 }
 
 std::optional<HostPort> parse_pasv_reply(std::string_view text) {

@@ -42,9 +42,10 @@ class FtpControl {
         n = co_await stream_.read_some(buffer_, ec);
         co_return true;
       };
-      auto done = co_await net::within(context_.options.stall_timeout, read());
+      auto done = co_await net::within(context_.bounded(context_.options.stall_timeout), read());
       if (!done) throw FetchError(origin_ + ": no reply from the server", kTimedOut, true);
-      if (ec) throw FetchError(origin_ + ": the control connection ended: " + ec.message(), kReceiveError, true);
+      if (ec)
+        throw FetchError(origin_ + ": the control connection ended: " + ec.message(), kReceiveError, true);
       reader_.feed(std::string_view(buffer_.data(), n));
     }
   }
@@ -57,7 +58,8 @@ class FtpControl {
     std::span<const char> piece(line.data(), line.size());
     error_code ec;
     co_await stream_.write(std::span(&piece, 1), ec);
-    if (ec) throw FetchError(origin_ + ": the control connection ended: " + ec.message(), kReceiveError, true);
+    if (ec)
+      throw FetchError(origin_ + ": the control connection ended: " + ec.message(), kReceiveError, true);
     auto answer = co_await reply();
     co_return answer;
   }
@@ -72,22 +74,25 @@ class FtpControl {
   codec::ftp::FtpReplyReader reader_;
 };
 
-awaitable<net::StreamSocket> connect_to(const std::string& host, std::uint16_t port, const ConnectContext& context) {
+awaitable<net::StreamSocket> connect_to(const std::string& host, std::uint16_t port,
+                                        const ConnectContext& context) {
   net::Endpoint endpoint;
   endpoint.host = host;
   endpoint.port = port;
   std::optional<net::StreamSocket> socket;
   try {
-    socket.emplace(co_await net::connect_stream(endpoint, context.options.connect_timeout));
+    socket.emplace(co_await net::connect_stream(endpoint, context.bounded(context.options.connect_timeout)));
   } catch (const net::ConnectError& e) {
-    throw FetchError(e.what(), e.reason == net::ConnectError::Reason::resolve ? kCannotResolve : kCannotConnect,
-                     true);
+    throw FetchError(e.what(),
+                     e.reason == net::ConnectError::Reason::resolve ? kCannotResolve : kCannotConnect, true);
   }
   co_return std::move(*socket);
 }
 
-FetchError refused(const std::string& what, const codec::ftp::ClientReply& reply, int code, bool transient = false) {
-  return FetchError(fmt::format("{}: {} {}", what, reply.code, reply.text), code, transient || reply.code / 100 == 4);
+FetchError refused(const std::string& what, const codec::ftp::ClientReply& reply, int code,
+                   bool transient = false) {
+  return FetchError(fmt::format("{}: {} {}", what, reply.code, reply.text), code,
+                    transient || reply.code / 100 == 4);
 }
 
 std::string decoded_path(const Url& url) {
@@ -101,10 +106,12 @@ std::string decoded_path(const Url& url) {
 }  // namespace
 
 awaitable<void> Fetcher::attempt_ftp(const Url& url, Output& output) {
-  if (url.scheme != "ftp") throw FetchError("sockit get does not speak " + url.scheme + ":// yet (ftp:// only)",
-                                            kUnsupportedProtocol);
+  if (url.scheme != "ftp")
+    throw FetchError("sockit get does not speak " + url.scheme + ":// yet (ftp:// only)",
+                     kUnsupportedProtocol);
   std::string path = decoded_path(url);
-  if (path.empty() || path.back() == '/') throw FetchError(url.text() + ": give a file, not a directory", kBadUrl);
+  if (path.empty() || path.back() == '/')
+    throw FetchError(url.text() + ": give a file, not a directory", kBadUrl);
   auto socket = co_await connect_to(url.host, url.port, context_);
   FtpControl control(net::Stream(std::move(socket)), context_, url.scheme + "://" + url.authority());
   auto greeting = co_await control.reply();
@@ -119,7 +126,8 @@ awaitable<void> Fetcher::attempt_ftp(const Url& url, Output& output) {
   }
   auto login = co_await control.command("USER " + user);
   if (login.code == 331) login = co_await control.command("PASS " + password);
-  if (login.code != 230 && login.code != 202) throw refused(control.origin() + ": login", login, kLoginDenied);
+  if (login.code != 230 && login.code != 202)
+    throw refused(control.origin() + ": login", login, kLoginDenied);
   auto type = co_await control.command("TYPE I");
   if (type.code != 200) throw refused(control.origin() + ": TYPE I", type, kWeirdServerReply);
   std::optional<std::uint64_t> size;
@@ -167,7 +175,7 @@ awaitable<void> Fetcher::attempt_ftp(const Url& url, Output& output) {
       n = co_await data.read_some(buffer, ec);
       co_return true;
     };
-    auto done = co_await net::within(context_.options.stall_timeout, read());
+    auto done = co_await net::within(context_.bounded(context_.options.stall_timeout), read());
     if (!done) throw FetchError(url.text() + ": nothing arrived on the data connection", kTimedOut, true);
     if (ec == asio::error::eof) break;
     if (ec) throw FetchError(url.text() + ": the data connection ended: " + ec.message(), kPartialFile, true);
@@ -176,9 +184,11 @@ awaitable<void> Fetcher::attempt_ftp(const Url& url, Output& output) {
     if (display_.progress) display_.progress->advanced(n);
   }
   auto end = co_await control.reply();
-  if (end.code != 226 && end.code != 250) throw refused(url.text() + ": the transfer", end, kPartialFile, true);
+  if (end.code != 226 && end.code != 250)
+    throw refused(url.text() + ": the transfer", end, kPartialFile, true);
   if (size && received != *size)
-    throw FetchError(fmt::format("{}: {} of {} bytes arrived", url.text(), received, *size), kPartialFile, true);
+    throw FetchError(fmt::format("{}: {} of {} bytes arrived", url.text(), received, *size), kPartialFile,
+                     true);
   co_await control.command("QUIT");
 }
 

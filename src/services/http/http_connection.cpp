@@ -23,14 +23,6 @@ constexpr std::size_t kReadSize = 256 * 1024;
 
 using Clock = std::chrono::steady_clock;
 
-// The time a step may take: `limit`, cut short by the --max-time deadline.
-std::chrono::milliseconds bounded(std::chrono::milliseconds limit, Clock::time_point deadline) {
-  if (deadline == Clock::time_point::max()) return limit;
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-  if (left.count() <= 0) throw FetchError("the transfer took longer than --max-time", kTimedOut);
-  return std::min(limit, left);
-}
-
 // A step that ran out of time: the stall timeout, or the whole run's.
 // `limit` is what the step was given: less than `stall` when the deadline
 // was nearer.
@@ -56,13 +48,22 @@ FetchError connect_error(const net::ConnectError& e) {
 FetchError tls_error(const Url& url, const error_code& ec) {
   std::string what = ec.message();
   if (what.find("certificate") != std::string::npos)
-    return FetchError(url.scheme + "://" + url.authority() + ": the server's certificate cannot be trusted (" + what +
+    return FetchError(url.scheme + "://" + url.authority() +
+                          ": the server's certificate cannot be trusted (" + what +
                           "); --cacert FILE trusts another CA, -k checks nothing",
                       kCertificate);
-  return FetchError(url.scheme + "://" + url.authority() + ": TLS handshake failed: " + what, kTlsHandshake, true);
+  return FetchError(url.scheme + "://" + url.authority() + ": TLS handshake failed: " + what, kTlsHandshake,
+                    true);
 }
 
 }  // namespace
+
+std::chrono::milliseconds ConnectContext::bounded(std::chrono::milliseconds limit) const {
+  if (deadline == Clock::time_point::max()) return limit;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  if (left.count() <= 0) throw FetchError("the transfer took longer than --max-time", kTimedOut);
+  return std::min(limit, left);
+}
 
 net::TlsContext& ConnectContext::tls() const {
   if (!tls_) tls_ = net::make_web_client_tls(options.cacert, options.insecure);
@@ -81,10 +82,12 @@ HttpConnection::HttpConnection(net::Stream stream, const ConnectContext& context
       absolute_targets_(absolute_targets),
       buffer_(kReadSize) {}
 
-awaitable<std::unique_ptr<HttpConnection>> HttpConnection::open(const Url& url, const ConnectContext& context) {
+awaitable<std::unique_ptr<HttpConnection>> HttpConnection::open(const Url& url,
+                                                                const ConnectContext& context) {
   const auto& options = context.options;
   if (url.scheme != "http" && url.scheme != "https")
-    throw FetchError("sockit get does not speak " + url.scheme + ":// (http://, https://)", kUnsupportedProtocol);
+    throw FetchError("sockit get does not speak " + url.scheme + ":// (http://, https://)",
+                     kUnsupportedProtocol);
   auto proxy = proxy_for(url, options);
   net::Endpoint endpoint;
   if (!options.unix_socket.empty()) {
@@ -96,7 +99,7 @@ awaitable<std::unique_ptr<HttpConnection>> HttpConnection::open(const Url& url, 
   }
   std::optional<net::StreamSocket> socket;
   try {
-    socket.emplace(co_await net::connect_stream(endpoint, bounded(options.connect_timeout, context.deadline)));
+    socket.emplace(co_await net::connect_stream(endpoint, context.bounded(options.connect_timeout)));
   } catch (const net::ConnectError& e) {
     throw connect_error(e);
   }
@@ -125,16 +128,17 @@ awaitable<std::unique_ptr<HttpConnection>> HttpConnection::open(const Url& url, 
       co_await connection->stream_.handshake_client(url.host, ec);
       co_return true;
     };
-    auto limit = bounded(options.connect_timeout, context.deadline);
+    auto limit = context.bounded(options.connect_timeout);
     auto finished = co_await net::within(limit, handshake());
-    if (!finished) throw out_of_time(origin_of(url), "no answer to the TLS handshake", options.connect_timeout, limit);
+    if (!finished)
+      throw out_of_time(origin_of(url), "no answer to the TLS handshake", options.connect_timeout, limit);
     if (ec) throw tls_error(url, ec);
   }
   co_return connection;
 }
 
 awaitable<void> HttpConnection::within_stall(awaitable<bool> step, const char* what) {
-  auto limit = bounded(context_.options.stall_timeout, context_.deadline);
+  auto limit = context_.bounded(context_.options.stall_timeout);
   auto done = co_await net::within(limit, std::move(step));
   if (!done) {
     reusable_ = false;

@@ -26,6 +26,9 @@ struct ConnectContext {
   // The TLS context, made at the first https URL: setting OpenSSL up costs
   // a run of small http downloads more than the downloads themselves.
   net::TlsContext& tls() const;
+  // `limit` for one step, cut short by the deadline. Throws FetchError
+  // (kTimedOut) once the deadline has passed.
+  std::chrono::milliseconds bounded(std::chrono::milliseconds limit) const;
   mutable std::shared_ptr<net::TlsContext> tls_;
 };
 
@@ -55,7 +58,8 @@ class HttpConnection {
   static std::string origin_of(const codec::http::Url& url);
 
  private:
-  HttpConnection(net::Stream stream, const ConnectContext& context, std::string origin, bool absolute_targets);
+  HttpConnection(net::Stream stream, const ConnectContext& context, std::string origin,
+                 bool absolute_targets);
   // One read, within the stall timeout and the deadline.
   boost::asio::awaitable<std::size_t> read_some();
   // `step` within the stall timeout (and the deadline), or FetchError.
