@@ -33,7 +33,9 @@ std::string host_name() {
 std::string default_contacts_file() {
   const char* config = std::getenv("XDG_CONFIG_HOME");
   const char* home = std::getenv("HOME");
-  std::string dir = config && *config ? std::string(config) : home && *home ? std::string(home) + "/.config" : "";
+  std::string dir = config && *config ? std::string(config)
+                    : home && *home   ? std::string(home) + "/.config"
+                                      : "";
   if (dir.empty()) return {};
   auto path = dir + "/sockit/contacts.toml";
   std::error_code ec;
@@ -55,8 +57,10 @@ void add_chat_command(CLI::App& app, Action& action) {
     std::string log_level = "warn";
   };
   auto o = std::make_shared<Options>();
-  auto* cmd = app.add_subcommand("chat", "LAN chat: IP Messenger compatible, reliable, and the tutorials' UDP chat");
-  cmd->add_option("--listen", o->config.listen, "UDP address to listen on (default 0.0.0.0:2425; port 0: any)");
+  auto* cmd =
+      app.add_subcommand("chat", "LAN chat: IP Messenger compatible, reliable, and the tutorials' UDP chat");
+  cmd->add_option("--listen", o->config.listen,
+                  "UDP address to listen on (default 0.0.0.0:2425; port 0: any)");
   cmd->add_option("--name", o->name, "Your name as others see it (default $USER): no spaces or ':'");
   cmd->add_option("--contacts", o->contacts_file,
                   "Contacts file (TOML; default ~/.config/sockit/contacts.toml if it exists)");

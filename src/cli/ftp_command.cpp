@@ -69,19 +69,27 @@ See docs/ftp.md for the accounts file and every limit.)");
       ->check(CLI::Range(std::size_t{64}, std::size_t{65536}));
   serve->add_option("--login-timeout", o->login_timeout_s, "Seconds to log in after connecting (default 60)")
       ->check(CLI::Range(0.05, 3600.0));
-  serve->add_option("--idle-timeout", o->idle_timeout_s, "Seconds a session may wait between commands (default 300)")
+  serve
+      ->add_option("--idle-timeout", o->idle_timeout_s,
+                   "Seconds a session may wait between commands (default 300)")
       ->check(CLI::Range(0.05, 86400.0));
   serve->add_option("--data-timeout", o->data_timeout_s, "Seconds a transfer may move no byte (default 60)")
       ->check(CLI::Range(0.05, 3600.0));
-  serve->add_option("--accept-timeout", o->accept_timeout_s,
-                    "Seconds to wait for a data connection to open (default 15)")
+  serve
+      ->add_option("--accept-timeout", o->accept_timeout_s,
+                   "Seconds to wait for a data connection to open (default 15)")
       ->check(CLI::Range(0.05, 600.0));
-  serve->add_option("--auth-delay-ms", o->auth_delay_ms, "Delay before answering a failed login (default 1000)")
+  serve
+      ->add_option("--auth-delay-ms", o->auth_delay_ms,
+                   "Delay before answering a failed login (default 1000)")
       ->check(CLI::Range(0L, 60000L));
-  serve->add_option("--max-login-failures", s.max_login_failures, "Failed logins before a session is closed (default 3)")
+  serve
+      ->add_option("--max-login-failures", s.max_login_failures,
+                   "Failed logins before a session is closed (default 3)")
       ->check(CLI::Range(1u, 1000u));
-  serve->add_option("--max-ip-failures", s.max_ip_failures,
-                    "Failed logins from one IP before it is locked out for 15 minutes (default 20)")
+  serve
+      ->add_option("--max-ip-failures", s.max_ip_failures,
+                   "Failed logins from one IP before it is locked out for 15 minutes (default 20)")
       ->check(CLI::Range(1u, 1000000u));
   serve->add_flag("--allow-foreign-port", s.allow_foreign_port,
                   "Let PORT/EPRT name another host than the client's (FXP; off: no FTP bounce)");

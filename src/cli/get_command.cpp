@@ -171,8 +171,10 @@ void add_get_command(CLI::App& app, Action& action) {
   auto* get = app.add_subcommand("get", "Download URLs (http, https, ftp) as curl and wget do, and faster");
   get->add_option("urls", o->urls, "URL... (http:// is assumed when there is no scheme)")->required();
   get->add_option("-o,--output", o->outputs, "Write to FILE (once per URL, in order; - is stdout)");
-  get->add_flag("-O,--remote-name", o->remote_name, "Name the file after the URL's last part (index.html if none)");
-  get->add_flag("-J,--remote-header-name", o->header_name, "With -O: use the server's Content-Disposition name");
+  get->add_flag("-O,--remote-name", o->remote_name,
+                "Name the file after the URL's last part (index.html if none)");
+  get->add_flag("-J,--remote-header-name", o->header_name,
+                "With -O: use the server's Content-Disposition name");
   get->add_flag("-c,--continue", o->resume, "Resume a partial download (the part file, or FILE itself)");
   get->add_flag("-I,--head", o->request.head_only, "Only the response head (a HEAD request)");
   get->add_flag("-i,--include", o->include, "The response head, then the body");
@@ -183,24 +185,30 @@ void add_get_command(CLI::App& app, Action& action) {
   get->add_option("-d,--data", o->data, "Send DATA as a form POST (@FILE sends the file)");
   get->add_flag("--compressed", o->request.compressed, "Ask for gzip/deflate and decode it");
   get->add_flag("-k,--insecure", o->network.insecure, "Do not check the server's certificate");
-  get->add_option("--cacert", o->network.cacert, "Trust the CA certificates in FILE (PEM) instead of the system's");
+  get->add_option("--cacert", o->network.cacert,
+                  "Trust the CA certificates in FILE (PEM) instead of the system's");
   get->add_option("--unix-socket", o->network.unix_socket, "Connect to this Unix socket instead of the host");
   get->add_option("--connect-timeout", o->connect_timeout_s, "Seconds to connect (default 30)")
       ->check(CLI::PositiveNumber);
   get->add_option("--max-time", o->max_time_s, "Seconds the whole run may take (default: no limit)")
       ->check(CLI::PositiveNumber);
-  get->add_option("--stall-timeout", o->stall_timeout_s, "Give up when nothing arrives for SECONDS (default 60)")
+  get->add_option("--stall-timeout", o->stall_timeout_s,
+                  "Give up when nothing arrives for SECONDS (default 60)")
       ->check(CLI::PositiveNumber);
   get->add_option("--retry", o->network.retries, "Retry transient failures N times, resuming (default 0)")
       ->check(CLI::Range(0, 100));
-  get->add_option("--retry-delay", o->retry_delay_s, "Seconds before the first retry; doubles each time (default 1)")
+  get->add_option("--retry-delay", o->retry_delay_s,
+                  "Seconds before the first retry; doubles each time (default 1)")
       ->check(CLI::PositiveNumber);
-  get->add_option("--max-redirs", o->network.max_redirects, "Follow at most N redirects (default 20; 0: none)")
+  get->add_option("--max-redirs", o->network.max_redirects,
+                  "Follow at most N redirects (default 20; 0: none)")
       ->check(CLI::Range(0, 1000));
-  get->add_option("--parallel", o->parallel, "Fetch up to N URLs at once (default 1)")->check(CLI::Range(1, 64));
+  get->add_option("--parallel", o->parallel, "Fetch up to N URLs at once (default 1)")
+      ->check(CLI::Range(1, 64));
   get->add_option("--split", o->split, "Fetch each file in N byte ranges over N connections (default 1)")
       ->check(CLI::Range(1, 32));
-  get->add_flag("--keep-error-body", o->keep_error_body, "Save the body of an error status too (still exits 22)");
+  get->add_flag("--keep-error-body", o->keep_error_body,
+                "Save the body of an error status too (still exits 22)");
   get->add_flag("--raw", o->raw, "Print the exact bytes the server sent (head, chunks, all) on stdout");
   get->add_flag("-q,--quiet,-s,--silent", o->quiet, "No progress bar");
   get->footer(R"(Examples:

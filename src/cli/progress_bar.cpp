@@ -109,7 +109,8 @@ void ProgressBar::draw(bool force) {
     std::string eta;
     if (file_size_ > file_done_bytes_ && rate > 0)
       eta = " ETA " + duration_text(static_cast<double>(file_size_ - file_done_bytes_) / rate);
-    total = fmt::format(" | {} {}/s{}", human_bytes(static_cast<double>(done_bytes_)), human_bytes(rate), eta);
+    total =
+        fmt::format(" | {} {}/s{}", human_bytes(static_cast<double>(done_bytes_)), human_bytes(rate), eta);
   }
   fmt::print(stderr, "\r\033[K{} {:3}%{}", fit(file_, 32), file_percent, total);
   std::fflush(stderr);
@@ -121,9 +122,10 @@ void ProgressBar::print_summary(const transfer::Summary& summary) const {
   double elapsed = summary.seconds;
   double rate = elapsed > 0 ? static_cast<double>(summary.bytes) / elapsed : 0;
   std::string line = fmt::format("sockit: {} {} file{}, {} in {:.2f} s ({}/s)", verb_, summary.saved,
-                                 summary.saved == 1 ? "" : "s", human_bytes(static_cast<double>(summary.bytes)),
-                                 elapsed, human_bytes(rate));
-  if (summary.resumed_bytes) line += fmt::format("; {} resumed", human_bytes(static_cast<double>(summary.resumed_bytes)));
+                                 summary.saved == 1 ? "" : "s",
+                                 human_bytes(static_cast<double>(summary.bytes)), elapsed, human_bytes(rate));
+  if (summary.resumed_bytes)
+    line += fmt::format("; {} resumed", human_bytes(static_cast<double>(summary.resumed_bytes)));
   if (summary.unchanged) line += fmt::format("; {} already there", summary.unchanged);
   if (summary.failed) line += fmt::format("; {} FAILED", summary.failed);
   fmt::print(stderr, "{}\n", line);

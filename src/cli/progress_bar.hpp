@@ -43,8 +43,8 @@ class ProgressBar final : public transfer::Progress {
   std::chrono::steady_clock::time_point last_draw_{};
   std::uint64_t total_bytes_ = 0;
   std::uint64_t total_files_ = 0;
-  std::uint64_t done_bytes_ = 0;  // this run's bytes plus resumed ones
-  std::uint64_t moved_bytes_ = 0; // this run's bytes (for the rate)
+  std::uint64_t done_bytes_ = 0;   // this run's bytes plus resumed ones
+  std::uint64_t moved_bytes_ = 0;  // this run's bytes (for the rate)
   std::uint64_t files_done_ = 0;
   std::string file_;
   std::uint64_t file_size_ = 0;

@@ -25,7 +25,8 @@ struct CommonOptions {
 };
 
 void add_common_options(CLI::App* cmd, CommonOptions& o) {
-  cmd->add_option("--listen", o.peer.listen, "Listen on ADDR for the other side to connect (port 7023 if none)");
+  cmd->add_option("--listen", o.peer.listen,
+                  "Listen on ADDR for the other side to connect (port 7023 if none)");
   cmd->add_flag("--keep-listening", o.peer.keep_listening, "With --listen: serve one transfer after another");
   cmd->add_flag("--once", o.once, "With --listen: end after one transfer (the default)");
   cmd->add_flag("--tls", o.peer.tls,

@@ -127,7 +127,7 @@ std::size_t FrameDecoder::missing() const {
   std::size_t pending = end_ - begin_;
   if (failed_ || pending < kFrameHeaderSize) return 0;
   std::uint32_t length = read_be32(buffer_.data() + begin_ + 1);  // after the type byte
-  if (length > max_payload_) return 0;  // next() refuses it
+  if (length > max_payload_) return 0;                            // next() refuses it
   std::size_t whole = kFrameHeaderSize + length;
   return whole > pending ? whole - pending : 0;
 }

@@ -17,7 +17,8 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 ConnectError connect_failure(const Endpoint& endpoint, const error_code& ec) {
   using Reason = ConnectError::Reason;
   if (ec == asio::error::connection_refused)
-    return ConnectError(endpoint.to_string() + ": connection refused (is the server running?)", Reason::refused);
+    return ConnectError(endpoint.to_string() + ": connection refused (is the server running?)",
+                        Reason::refused);
   if (ec == asio::error::timed_out || ec == asio::error::operation_aborted)
     return ConnectError(endpoint.to_string() + ": no answer (timed out connecting)", Reason::timeout);
   return ConnectError(endpoint.to_string() + ": " + ec.message());
@@ -39,8 +40,9 @@ awaitable<StreamSocket> connect_stream(const Endpoint& endpoint, std::chrono::mi
   asio::ip::tcp::resolver resolver(executor);
   auto [resolve_ec, results] =
       co_await resolver.async_resolve(endpoint.host, std::to_string(endpoint.port), use_tuple);
-  if (resolve_ec) throw ConnectError("cannot resolve host '" + endpoint.host + "': " + resolve_ec.message(),
-                                      ConnectError::Reason::resolve);
+  if (resolve_ec)
+    throw ConnectError("cannot resolve host '" + endpoint.host + "': " + resolve_ec.message(),
+                       ConnectError::Reason::resolve);
   for (const auto& entry : results) {
     asio::ip::tcp::socket tcp(executor);
     auto attempt = [](asio::ip::tcp::socket& s, asio::ip::tcp::endpoint at) -> awaitable<error_code> {

@@ -15,7 +15,8 @@ namespace sockit::net {
 struct ConnectError : std::runtime_error {
   // What went wrong, for callers that map failures to exit codes (curl's).
   enum class Reason { other, resolve, refused, timeout };
-  explicit ConnectError(const std::string& what, Reason why = Reason::other) : std::runtime_error(what), reason(why) {}
+  explicit ConnectError(const std::string& what, Reason why = Reason::other)
+      : std::runtime_error(what), reason(why) {}
   Reason reason;
 };
 

@@ -20,7 +20,8 @@ void check(bool ok) {
 extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, size_t size) {
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
   // Leading zeros and a missing Extra are accepted, so compare packets, not bytes.
-  if (auto packet = chat::parse_packet(bytes)) check(chat::parse_packet(chat::build_packet(*packet)) == packet);
+  if (auto packet = chat::parse_packet(bytes))
+    check(chat::parse_packet(chat::build_packet(*packet)) == packet);
   auto in = chat::classify(bytes);
   check(chat::is_valid_utf8(in.text));
   check(chat::is_valid_utf8(in.name));

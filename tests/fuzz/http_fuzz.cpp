@@ -41,7 +41,9 @@ void content(std::string_view input) {
   std::string error;
   auto decoder = ContentDecoder::for_encoding(input.size() % 2 ? "gzip" : "deflate", error);
   std::uint64_t out = 0;
-  if (decoder && decoder->decode(input, [&](std::string_view d) { out += d.size(); }, error)) decoder->finish(error);
+  if (decoder && decoder->decode(
+                     input, [&](std::string_view d) { out += d.size(); }, error))
+    decoder->finish(error);
 }
 
 void values(std::string_view input) {

@@ -32,8 +32,10 @@ std::optional<std::uint64_t> parse_prev(std::string_view tail, std::uint32_t com
 
 std::string strip_line_ending(std::string_view text) {
   // nc and `echo` send a newline the user did not mean as part of the text.
-  if (text.ends_with("\r\n")) text.remove_suffix(2);
-  else if (text.ends_with('\n')) text.remove_suffix(1);
+  if (text.ends_with("\r\n"))
+    text.remove_suffix(2);
+  else if (text.ends_with('\n'))
+    text.remove_suffix(1);
   return std::string(text);
 }
 
@@ -91,7 +93,8 @@ Incoming classify(std::string_view datagram) {
       std::uint64_t acked = 0;
       auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), acked);
       // Without a number the acknowledgement matches nothing.
-      if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) in.kind = Incoming::Kind::other;
+      if (text.empty() || ec != std::errc{} || end != text.data() + text.size())
+        in.kind = Incoming::Kind::other;
       in.acked = acked;
       break;
     }
@@ -138,8 +141,9 @@ std::string why_unsendable(const Identity& self, std::string_view text_utf8, boo
   if (text_utf8.find('\0') != std::string_view::npos) return "a message cannot contain a NUL byte";
   if (plain) {
     if (text_utf8.size() > kMaxPlainText)
-      return "message of " + std::to_string(text_utf8.size()) + " bytes is longer than a plain-text peer reads (" +
-             std::to_string(kMaxPlainText) + " bytes): split it";
+      return "message of " + std::to_string(text_utf8.size()) +
+             " bytes is longer than a plain-text peer reads (" + std::to_string(kMaxPlainText) +
+             " bytes): split it";
     return {};
   }
   // The largest packet we could make: UTF-8 (GBK is never longer), a full

@@ -22,9 +22,9 @@ inline constexpr std::size_t kMaxPlainText = 1024;
 
 // Who we are on the wire.
 struct Identity {
-  std::string user = "sockit";  // User field: no ':'
+  std::string user = "sockit";     // User field: no ':'
   std::string host = "localhost";  // Host field: no ':'
-  std::string nickname;  // shown by other clients; defaults to user
+  std::string nickname;            // shown by other clients; defaults to user
   std::string group;
 };
 

@@ -41,7 +41,8 @@ std::optional<Packet> parse_packet(std::string_view datagram) {
     start = colon + 1;
   }
   auto version = fields[0];
-  if (version.size() > kMaxVersionBytes || !(version == "1" || version.starts_with("1_"))) return std::nullopt;
+  if (version.size() > kMaxVersionBytes || !(version == "1" || version.starts_with("1_")))
+    return std::nullopt;
   if (version.find('\0') != std::string_view::npos) return std::nullopt;
   auto number = parse_decimal<std::uint64_t>(fields[1]);
   auto command = parse_decimal<std::uint32_t>(fields[4]);

@@ -25,8 +25,8 @@ inline constexpr std::uint32_t kBrAbsence = 0x04;
 inline constexpr std::uint32_t kSendMsg = 0x20;
 inline constexpr std::uint32_t kRecvMsg = 0x21;
 // Options.
-inline constexpr std::uint32_t kSendCheckOpt = 0x100;  // SENDMSG: answer with RECVMSG
-inline constexpr std::uint32_t kUtf8Opt = 0x800000;    // this packet's text is UTF-8
+inline constexpr std::uint32_t kSendCheckOpt = 0x100;    // SENDMSG: answer with RECVMSG
+inline constexpr std::uint32_t kUtf8Opt = 0x800000;      // this packet's text is UTF-8
 inline constexpr std::uint32_t kCapUtf8Opt = 0x1000000;  // the sender understands UTF-8
 inline constexpr std::uint32_t kFileAttachOpt = 0x200000;
 

@@ -42,8 +42,8 @@ class CommandReader {
   enum class Telnet { data, iac, option };
   std::size_t max_line_;
   Telnet telnet_ = Telnet::data;
-  std::string line_;       // current line, Telnet stripped
-  std::string complete_;   // complete lines, each ending in '\n'
+  std::string line_;      // current line, Telnet stripped
+  std::string complete_;  // complete lines, each ending in '\n'
   bool failed_ = false;
 };
 

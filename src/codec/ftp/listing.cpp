@@ -66,12 +66,15 @@ std::string format_list_line(const FileFacts& facts, std::int64_t now) {
   char when[16];
   std::int64_t age = now - facts.mtime;
   if (age < kSixMonths && age > -3600)
-    std::snprintf(when, sizeof when, "%s %2d %02d:%02d", kMonths[tm.tm_mon], tm.tm_mday, tm.tm_hour, tm.tm_min);
+    std::snprintf(when, sizeof when, "%s %2d %02d:%02d", kMonths[tm.tm_mon], tm.tm_mday, tm.tm_hour,
+                  tm.tm_min);
   else
-    std::snprintf(when, sizeof when, "%s %2d  %4d", kMonths[tm.tm_mon], tm.tm_mday, (tm.tm_year + 1900) % 10000);
+    std::snprintf(when, sizeof when, "%s %2d  %4d", kMonths[tm.tm_mon], tm.tm_mday,
+                  (tm.tm_year + 1900) % 10000);
   char head[128];
   std::snprintf(head, sizeof head, "%s %3llu ftp      ftp      %12llu %s ", mode.c_str(),
-                static_cast<unsigned long long>(facts.links), static_cast<unsigned long long>(facts.size), when);
+                static_cast<unsigned long long>(facts.links), static_cast<unsigned long long>(facts.size),
+                when);
   std::string line = head + safe_name(facts.name);
   if (facts.kind == FileFacts::Kind::symlink && !facts.link_target.empty())
     line += " -> " + safe_name(facts.link_target);

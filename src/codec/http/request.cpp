@@ -9,9 +9,9 @@ namespace sockit::codec::http {
 namespace {
 
 bool equal_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-           return std::tolower(x) == std::tolower(y);
-         });
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(),
+                    [](unsigned char x, unsigned char y) { return std::tolower(x) == std::tolower(y); });
 }
 
 // RFC 9110 token characters: what a method or a header name may hold.
@@ -35,7 +35,8 @@ std::string_view trim(std::string_view text) {
 
 }  // namespace
 
-std::optional<std::pair<std::string, std::string>> parse_header_option(std::string_view text, std::string& error) {
+std::optional<std::pair<std::string, std::string>> parse_header_option(std::string_view text,
+                                                                       std::string& error) {
   auto colon = text.find(':');
   std::string_view name = colon == std::string_view::npos ? text : text.substr(0, colon);
   if (colon == std::string_view::npos || !is_token(name)) {
@@ -50,7 +51,8 @@ std::optional<std::pair<std::string, std::string>> parse_header_option(std::stri
   return std::make_pair(std::string(name), std::string(value));
 }
 
-void set_header(std::vector<std::pair<std::string, std::string>>& headers, std::string name, std::string value) {
+void set_header(std::vector<std::pair<std::string, std::string>>& headers, std::string name,
+                std::string value) {
   auto same = [&](const auto& header) { return equal_ignoring_case(header.first, name); };
   auto at = std::find_if(headers.begin(), headers.end(), same);
   if (at != headers.end()) {

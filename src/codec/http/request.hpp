@@ -24,11 +24,13 @@ struct Request {
 };
 
 // "Name: value" as typed with -H. Nothing, with `error`, if malformed.
-std::optional<std::pair<std::string, std::string>> parse_header_option(std::string_view text, std::string& error);
+std::optional<std::pair<std::string, std::string>> parse_header_option(std::string_view text,
+                                                                       std::string& error);
 
 // Sets `name` to `value`, replacing any of the same name (case-insensitive);
 // an empty value removes it.
-void set_header(std::vector<std::pair<std::string, std::string>>& headers, std::string name, std::string value);
+void set_header(std::vector<std::pair<std::string, std::string>>& headers, std::string name,
+                std::string value);
 
 // The request's bytes. Throws std::invalid_argument naming a part that is
 // not allowed (a control character in a name or value, a bad method).

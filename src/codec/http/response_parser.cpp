@@ -14,9 +14,9 @@ using beast::error_code;
 namespace {
 
 bool equal_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-           return std::tolower(x) == std::tolower(y);
-         });
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(),
+                    [](unsigned char x, unsigned char y) { return std::tolower(x) == std::tolower(y); });
 }
 
 class Parser final : public beast::http::basic_parser<false> {
@@ -26,7 +26,8 @@ class Parser final : public beast::http::basic_parser<false> {
   std::uint64_t body_bytes = 0;
 
  private:
-  void on_request_impl(beast::http::verb, beast::string_view, beast::string_view, int, error_code& ec) override {
+  void on_request_impl(beast::http::verb, beast::string_view, beast::string_view, int,
+                       error_code& ec) override {
     ec = beast::http::error::bad_method;  // never called for a response parser
   }
   void on_response_impl(int code, beast::string_view reason, int version, error_code&) override {
@@ -34,7 +35,8 @@ class Parser final : public beast::http::basic_parser<false> {
     head.reason = std::string(reason);
     head.version = version;
   }
-  void on_field_impl(beast::http::field, beast::string_view name, beast::string_view value, error_code&) override {
+  void on_field_impl(beast::http::field, beast::string_view name, beast::string_view value,
+                     error_code&) override {
     head.fields.emplace_back(std::string(name), std::string(value));
   }
   void on_header_impl(error_code&) override {
@@ -74,7 +76,8 @@ struct ResponseParser::Impl {
   std::size_t limit = 0;
 };
 
-ResponseParser::ResponseParser(std::uint32_t header_limit, bool head_request) : impl_(std::make_unique<Impl>()) {
+ResponseParser::ResponseParser(std::uint32_t header_limit, bool head_request)
+    : impl_(std::make_unique<Impl>()) {
   impl_->parser.header_limit(header_limit);
   impl_->limit = header_limit + 1;
   impl_->parser.body_limit(std::numeric_limits<std::uint64_t>::max());
@@ -103,7 +106,8 @@ std::size_t ResponseParser::feed(std::string_view bytes, std::string& error) {
   std::size_t used_total = 0;
   while (used_total < input.size() && !parser.is_done()) {
     error_code ec;
-    std::size_t used = parser.put(boost::asio::buffer(input.data() + used_total, input.size() - used_total), ec);
+    std::size_t used =
+        parser.put(boost::asio::buffer(input.data() + used_total, input.size() - used_total), ec);
     used_total += used;
     if (ec == beast::http::error::need_more) {
       if (used == 0) break;
@@ -111,8 +115,8 @@ std::size_t ResponseParser::feed(std::string_view bytes, std::string& error) {
     }
     if (ec) {
       error = ec == beast::http::error::header_limit ? "the response head is larger than the limit"
-              : parser.is_header_done()             ? "a malformed response body: " + ec.message()
-                                                    : "a malformed response: " + ec.message();
+              : parser.is_header_done()              ? "a malformed response body: " + ec.message()
+                                                     : "a malformed response: " + ec.message();
       return 0;
     }
   }
@@ -134,17 +138,19 @@ void ResponseParser::feed_eof(std::string& error) {
   auto& parser = impl_->parser;
   if (parser.is_done()) return;
   if (!parser.is_header_done()) {
-    error = impl_->pending.empty() && parser.head.status == 0 ? "the server closed the connection without a response"
-                                   : "the server closed the connection in the middle of the response head";
+    error = impl_->pending.empty() && parser.head.status == 0
+                ? "the server closed the connection without a response"
+                : "the server closed the connection in the middle of the response head";
     return;
   }
   error_code ec;
   parser.put_eof(ec);
   if (ec) {
     const auto& head = parser.head;
-    error = head.content_length ? "the server closed the connection after " + std::to_string(parser.body_bytes) +
-                                      " of " + std::to_string(*head.content_length) + " bytes"
-                                : "the server closed the connection before the end of the body";
+    error = head.content_length
+                ? "the server closed the connection after " + std::to_string(parser.body_bytes) + " of " +
+                      std::to_string(*head.content_length) + " bytes"
+                : "the server closed the connection before the end of the body";
   }
 }
 

@@ -21,8 +21,8 @@ bool body_follows_redirect(int status);
 
 struct ContentRange {
   std::uint64_t first = 0;
-  std::uint64_t last = 0;                // inclusive
-  std::optional<std::uint64_t> total;    // "*" when unknown
+  std::uint64_t last = 0;              // inclusive
+  std::optional<std::uint64_t> total;  // "*" when unknown
 };
 // "bytes 100-199/1000", "bytes 0-9/*". Nothing if malformed or first > last
 // or last >= total.

@@ -21,9 +21,8 @@ std::string lower(std::string_view text) {
 bool has_scheme(std::string_view text) {
   auto colon = text.find("://");
   if (colon == std::string_view::npos || colon == 0) return false;
-  return std::all_of(text.begin(), text.begin() + static_cast<long>(colon), [](unsigned char c) {
-    return std::isalnum(c) || c == '+' || c == '-' || c == '.';
-  });
+  return std::all_of(text.begin(), text.begin() + static_cast<long>(colon),
+                     [](unsigned char c) { return std::isalnum(c) || c == '+' || c == '-' || c == '.'; });
 }
 
 // A file name is what is left after the last '/' or '\\', and must be a
@@ -52,7 +51,8 @@ std::optional<Url> from_view(const urls::url_view& view, std::string_view text, 
     auto digits = view.port();
     unsigned value = 0;
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-    if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || value == 0 || value > 65535) {
+    if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || value == 0 ||
+        value > 65535) {
       error = "bad URL '" + std::string(text) + "': bad port '" + std::string(digits) + "'";
       return std::nullopt;
     }
@@ -162,7 +162,8 @@ std::string file_name_from_disposition(std::string_view header) {
       next = header.find(';', i);
     } else {
       next = header.find(';', v);
-      value = std::string(header.substr(v, next == std::string_view::npos ? std::string_view::npos : next - v));
+      value =
+          std::string(header.substr(v, next == std::string_view::npos ? std::string_view::npos : next - v));
       while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.pop_back();
     }
     if (name == "filename") plain = value;

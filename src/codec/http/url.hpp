@@ -16,7 +16,7 @@ struct Url {
   std::string host;    // a name or an address, without IPv6 brackets
   std::uint16_t port = 0;
   std::string target;  // path and query as sent in the request line ("/" at least)
-  std::string user;      // decoded userinfo, if any
+  std::string user;    // decoded userinfo, if any
   std::string password;
   bool has_user = false;
 

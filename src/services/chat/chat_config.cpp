@@ -24,8 +24,8 @@ std::optional<PeerAddress> parse_peer_address(std::string_view text) {
     text.remove_prefix(6);
   }
   if (text.empty() || text.find("://") != std::string_view::npos) return std::nullopt;
-  auto parsed =
-      net::parse_endpoint(net::with_default_port(std::string(text), codec::chat::kDefaultPort), net::Transport::udp);
+  auto parsed = net::parse_endpoint(net::with_default_port(std::string(text), codec::chat::kDefaultPort),
+                                    net::Transport::udp);
   if (!parsed.endpoint || parsed.endpoint->transport != net::Transport::udp) return std::nullopt;
   address.host = parsed.endpoint->host;
   address.port = parsed.endpoint->port;
@@ -41,8 +41,8 @@ std::vector<Contact> parse_contacts(std::string_view toml_text, std::string_view
   try {
     root = toml::parse(toml_text, source_name);
   } catch (const toml::parse_error& e) {
-    throw std::invalid_argument(std::string(source_name) + ":" + std::to_string(e.source().begin.line) + ": " +
-                                std::string(e.description()));
+    throw std::invalid_argument(std::string(source_name) + ":" + std::to_string(e.source().begin.line) +
+                                ": " + std::string(e.description()));
   }
   auto fail = [&](const toml::node* node, const std::string& key, const std::string& what) {
     std::string where(source_name);
@@ -50,7 +50,8 @@ std::vector<Contact> parse_contacts(std::string_view toml_text, std::string_view
     throw std::invalid_argument(where + ": " + key + ": " + what);
   };
   for (const auto& [key, node] : root)
-    if (key.str() != "contacts") fail(&node, std::string(key.str()), "unknown key (contacts go under [contacts])");
+    if (key.str() != "contacts")
+      fail(&node, std::string(key.str()), "unknown key (contacts go under [contacts])");
   std::vector<Contact> contacts;
   const auto* table = root["contacts"].as_table();
   if (!table) {
@@ -67,17 +68,23 @@ std::vector<Contact> parse_contacts(std::string_view toml_text, std::string_view
       address = *text;
     } else if (const auto* entry = node.as_table()) {
       for (const auto& [k, v] : *entry) {
-        if (k.str() == "address" && v.is_string()) address = *v.value<std::string>();
-        else if (k.str() == "plain" && v.is_boolean()) plain = *v.value<bool>();
-        else fail(&v, where + "." + std::string(k.str()), "unknown key or wrong type (address = \"ip:port\", plain = true)");
+        if (k.str() == "address" && v.is_string())
+          address = *v.value<std::string>();
+        else if (k.str() == "plain" && v.is_boolean())
+          plain = *v.value<bool>();
+        else
+          fail(&v, where + "." + std::string(k.str()),
+               "unknown key or wrong type (address = \"ip:port\", plain = true)");
       }
     } else {
       fail(&node, where, "expected \"host:port\" or { address = \"host:port\", plain = true }");
     }
-    auto parsed = net::parse_endpoint(net::with_default_port(address, codec::chat::kDefaultPort), net::Transport::udp);
+    auto parsed =
+        net::parse_endpoint(net::with_default_port(address, codec::chat::kDefaultPort), net::Transport::udp);
     if (address.empty() || !parsed.endpoint || parsed.endpoint->transport != net::Transport::udp)
-      fail(&node, where, "'" + address + "' is not a host:port address" +
-                             (parsed.error.empty() ? "" : " (" + parsed.error + ")"));
+      fail(&node, where,
+           "'" + address + "' is not a host:port address" +
+               (parsed.error.empty() ? "" : " (" + parsed.error + ")"));
     contacts.push_back({name, parsed.endpoint->host, parsed.endpoint->port, plain});
   }
   return contacts;

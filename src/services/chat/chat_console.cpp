@@ -63,7 +63,8 @@ class Console final : public ChatEvents {
     emit(fmt::format("[{}] from {}: {}", clock_now(), who, shown));
   }
   void delivered(std::uint64_t id, const std::string& to) override {
-    emit(script_ ? fmt::format("delivered {} {}", id, to) : fmt::format("[{}] #{} delivered to {}", clock_now(), id, to));
+    emit(script_ ? fmt::format("delivered {} {}", id, to)
+                 : fmt::format("[{}] #{} delivered to {}", clock_now(), id, to));
   }
   void sent(std::uint64_t id, const std::string& to) override {
     emit(script_ ? fmt::format("sent {} {}", id, to)
@@ -71,8 +72,9 @@ class Console final : public ChatEvents {
   }
   void failed(std::uint64_t id, const std::string& to, const std::string& reason) override {
     any_failed_ = true;
-    emit(script_ ? fmt::format("failed {} {} {}", id, to.empty() ? "-" : to, reason)
-                 : fmt::format("[{}] #{} to {} failed: {}", clock_now(), id, to.empty() ? "nobody" : to, reason));
+    emit(script_
+             ? fmt::format("failed {} {} {}", id, to.empty() ? "-" : to, reason)
+             : fmt::format("[{}] #{} to {} failed: {}", clock_now(), id, to.empty() ? "nobody" : to, reason));
   }
   void joined(const std::string& name, const std::string& address) override {
     emit(script_ ? fmt::format("joined {} {}", name, address)
@@ -109,7 +111,8 @@ class Console final : public ChatEvents {
         if (contacts)
           emit(fmt::format("contact {} {}{}", p.name, p.address, p.plain ? " plain" : ""));
         else
-          emit(fmt::format("peer {} {} {}{}", p.name, p.address, p.present ? "present" : "known", p.plain ? " plain" : ""));
+          emit(fmt::format("peer {} {} {}{}", p.name, p.address, p.present ? "present" : "known",
+                           p.plain ? " plain" : ""));
       }
       return note(contacts ? "end of contacts" : "end of peers");
     }
@@ -157,7 +160,8 @@ awaitable<void> read_script(ChatPeer& peer, Console& console) {
     auto [ec, n] = co_await input.async_read_some(asio::buffer(buffer), use_tuple);
     if (ec) break;
     if (lines.feed({buffer.data(), n}) == codec::MessageSplitter::Status::too_long) {
-      console.emit(fmt::format("error an input line is longer than {} bytes: input ignored from here", kMaxInputLine));
+      console.emit(
+          fmt::format("error an input line is longer than {} bytes: input ignored from here", kMaxInputLine));
       break;
     }
     while (auto m = lines.next()) {
@@ -187,9 +191,10 @@ int run_chat(ChatConfig config, const ConsoleOptions& options, services::Prompt&
   if (script)
     console.emit("listening " + local);
   else
-    console.emit(fmt::format("sockit chat on {}: type a message, /to NAME or ip:port to choose who gets it, "
-                             "/who, /contacts, /quit",
-                             local));
+    console.emit(
+        fmt::format("sockit chat on {}: type a message, /to NAME or ip:port to choose who gets it, "
+                    "/who, /contacts, /quit",
+                    local));
 
   std::exception_ptr failure;
   asio::co_spawn(io, peer.run(), [&](std::exception_ptr e) {
@@ -224,9 +229,8 @@ int run_chat(ChatConfig config, const ConsoleOptions& options, services::Prompt&
         asio::post(io, [&, line] {
           bool go_on = line && console.handle_line(*line);
           if (!go_on) peer.stop();
-          next.set_value(go_on ? std::optional<std::string>(console.recipient().empty()
-                                                                 ? "> "
-                                                                 : "to " + console.recipient() + "> ")
+          next.set_value(go_on ? std::optional<std::string>(
+                                     console.recipient().empty() ? "> " : "to " + console.recipient() + "> ")
                                : std::nullopt);
         });
         auto text = answer.get();

@@ -16,7 +16,7 @@
 namespace sockit::chat {
 
 struct ConsoleOptions {
-  std::string to;  // the initial recipient (--to), may be empty
+  std::string to;              // the initial recipient (--to), may be empty
   std::optional<bool> script;  // forced; default: stdin is not a terminal
 };
 

@@ -58,11 +58,13 @@ ChatPeer::ChatPeer(const asio::any_io_executor& executor, ChatConfig config, Cha
       // then rarely meet the old ones in a receiver's duplicate memory.
       number_(static_cast<std::uint64_t>(std::time(nullptr))) {
   auto listen = parse_peer_address(config_.listen);
-  if (!listen || listen->plain) throw std::invalid_argument("--listen: '" + config_.listen + "' is not ip:port");
+  if (!listen || listen->plain)
+    throw std::invalid_argument("--listen: '" + config_.listen + "' is not ip:port");
   auto local = resolve(listen->host, listen->port, "--listen");
   if (config_.broadcast) {
     auto parsed = parse_peer_address(*config_.broadcast);
-    if (!parsed || parsed->plain) throw std::invalid_argument("--broadcast: '" + *config_.broadcast + "' is not ip:port");
+    if (!parsed || parsed->plain)
+      throw std::invalid_argument("--broadcast: '" + *config_.broadcast + "' is not ip:port");
     broadcast_ = resolve(parsed->host, parsed->port, "--broadcast");
   }
   for (const auto& contact : config_.contacts) {
@@ -105,7 +107,8 @@ void ChatPeer::announce(std::uint32_t mode) {
   auto bytes = wire::presence_packet(config_.identity, next_number(), mode);
   if (broadcast_) send_datagram(*broadcast_, bytes);
   for (auto& [endpoint, peer] : peers_)
-    if (!peer.plain && (!peer.contact_name.empty() || peer.present || peer.greeted) && endpoint != broadcast_) {
+    if (!peer.plain && (!peer.contact_name.empty() || peer.present || peer.greeted) &&
+        endpoint != broadcast_) {
       send_datagram(endpoint, bytes);
       peer.greeted = true;
     }
@@ -130,7 +133,8 @@ std::string ChatPeer::display(const udp::endpoint& endpoint) const {
 std::vector<PeerInfo> ChatPeer::peers() const {
   std::vector<PeerInfo> out;
   for (const auto& [endpoint, peer] : peers_)
-    out.push_back({display(endpoint), address_text(endpoint), !peer.contact_name.empty(), peer.present, peer.plain});
+    out.push_back(
+        {display(endpoint), address_text(endpoint), !peer.contact_name.empty(), peer.present, peer.plain});
   return out;
 }
 
@@ -148,7 +152,8 @@ std::optional<ChatPeer::udp::endpoint> ChatPeer::find_target(std::string_view ta
   auto ip = asio::ip::make_address(address->host, ec);
   udp::endpoint endpoint;
   try {
-    endpoint = ec ? resolve(address->host, address->port, std::string(target)) : udp::endpoint(ip, address->port);
+    endpoint =
+        ec ? resolve(address->host, address->port, std::string(target)) : udp::endpoint(ip, address->port);
   } catch (const std::invalid_argument& e) {
     error = e.what();
     return std::nullopt;
@@ -161,8 +166,10 @@ std::uint64_t ChatPeer::send(std::string_view target, std::string text) {
   auto id = next_id_++;
   std::string error;
   std::optional<udp::endpoint> to;
-  if (target.empty()) error = "no recipient: choose one with /to NAME or /to ip:port";
-  else to = find_target(target, error);
+  if (target.empty())
+    error = "no recipient: choose one with /to NAME or /to ip:port";
+  else
+    to = find_target(target, error);
   auto* peer = to ? peer_for(*to) : nullptr;
   if (to && !peer) error = "too many peers known";
   if (error.empty() && stopped_) error = "stopped";
@@ -202,10 +209,11 @@ void ChatPeer::pump(const udp::endpoint& to, Peer& peer) {
     peer.queue.pop_front();
     --queued_;
     message.number = next_number();
-    message.bytes = wire::message_packet(config_.identity, message.number, message.text, peer.utf8, peer.last_number);
+    message.bytes =
+        wire::message_packet(config_.identity, message.number, message.text, peer.utf8, peer.last_number);
     peer.last_number = message.number;
-    auto first = std::max<Clock::duration>(config_.min_retry, std::chrono::microseconds(
-                                                                  static_cast<long>(3000 * peer.srtt_ms)));
+    auto first = std::max<Clock::duration>(config_.min_retry,
+                                           std::chrono::microseconds(static_cast<long>(3000 * peer.srtt_ms)));
     message.interval = std::min<Clock::duration>(first, config_.max_retry_interval);
     message.first_sent = now;
     message.next_send = now + message.interval;
@@ -291,7 +299,8 @@ void ChatPeer::handle(const udp::endpoint& from, std::string_view datagram) {
   auto address = address_text(from);
   switch (in.kind) {
     case Kind::oversized:
-      spdlog::warn("peer={} service=chat event=dropped reason=oversized bytes>{}", address, wire::kMaxDatagram);
+      spdlog::warn("peer={} service=chat event=dropped reason=oversized bytes>{}", address,
+                   wire::kMaxDatagram);
       return;
     case Kind::empty:
     case Kind::other:
@@ -315,7 +324,8 @@ void ChatPeer::handle(const udp::endpoint& from, std::string_view datagram) {
       peer->nickname = in.name;
       peer->utf8 = in.utf8;
       if (in.from_sockit) peer->sockit = true;
-      if (in.kind == Kind::entry) send_datagram(from, wire::presence_packet(config_.identity, next_number(), wire::kAnsEntry));
+      if (in.kind == Kind::entry)
+        send_datagram(from, wire::presence_packet(config_.identity, next_number(), wire::kAnsEntry));
       if (!was_present) events_.joined(display(from), address);
       return;
     }

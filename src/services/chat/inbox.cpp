@@ -34,7 +34,8 @@ void Inbox::remember(Sender& s, std::uint64_t number) {
 }
 
 void Inbox::show_chain(const std::string& name, Sender& s, std::uint64_t shown, std::vector<Shown>& out) {
-  for (auto next = s.held_by_prev.find(shown); next != s.held_by_prev.end(); next = s.held_by_prev.find(shown)) {
+  for (auto next = s.held_by_prev.find(shown); next != s.held_by_prev.end();
+       next = s.held_by_prev.find(shown)) {
     shown = next->second.number;
     s.held_numbers.erase(shown);
     out.push_back({name, shown, std::move(next->second.text)});
@@ -55,8 +56,10 @@ bool Inbox::accept(const std::string& sender, std::uint64_t number, std::optiona
                    std::string text, Clock::time_point now, std::vector<Shown>& out) {
   auto& s = sender_state(sender);
   if (s.seen.contains(number)) return false;
-  if (prev && *prev == 0) s.forgotten_up_to = 0;  // a new session: its numbers may start lower
-  else if (prev && number <= s.forgotten_up_to) return false;
+  if (prev && *prev == 0)
+    s.forgotten_up_to = 0;  // a new session: its numbers may start lower
+  else if (prev && number <= s.forgotten_up_to)
+    return false;
   remember(s, number);
   // prev 0 starts a session (a restarted sender): shown at once. Messages
   // held from an old session are not released by it; their hold runs out.

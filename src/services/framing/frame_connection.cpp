@@ -97,9 +97,10 @@ void FrameConnection::recycle(FrameBuffer buffer) {
   if (!buffer.storage_ || buffer.capacity_ > kMaxSpareBytes) return;
   // Keep the biggest: a big chunk then never needs a fresh allocation, and
   // a small frame fits in any spare.
-  while (!spare_.empty() && (spare_.size() >= kMaxSpare || spare_bytes_ + buffer.capacity_ > kMaxSpareBytes)) {
+  while (!spare_.empty() &&
+         (spare_.size() >= kMaxSpare || spare_bytes_ + buffer.capacity_ > kMaxSpareBytes)) {
     auto smallest = std::min_element(spare_.begin(), spare_.end(),
-                                      [](const auto& a, const auto& b) { return a.capacity_ < b.capacity_; });
+                                     [](const auto& a, const auto& b) { return a.capacity_ < b.capacity_; });
     if (smallest->capacity_ >= buffer.capacity_) return;
     spare_bytes_ -= smallest->capacity_;
     spare_.erase(smallest);
@@ -126,7 +127,8 @@ awaitable<bool> FrameConnection::submit(FrameBuffer buffer, std::uint8_t type, s
   co_return co_await enqueue(std::move(item));
 }
 
-awaitable<bool> FrameConnection::submit_file(std::uint8_t type, int fd, std::uint64_t offset, std::size_t length) {
+awaitable<bool> FrameConnection::submit_file(std::uint8_t type, int fd, std::uint64_t offset,
+                                             std::size_t length) {
   Outgoing item;
   item.frame = acquire(0);
   auto header = codec::frame_header(type, length);

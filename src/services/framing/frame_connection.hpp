@@ -78,7 +78,8 @@ class FrameConnection {
   // until flush()). Should the file have shrunk meanwhile, the frame is
   // padded with zeros, its length being on the wire already: the caller's
   // end-to-end check, made from what it read, then fails.
-  boost::asio::awaitable<bool> submit_file(std::uint8_t type, int fd, std::uint64_t offset, std::size_t length);
+  boost::asio::awaitable<bool> submit_file(std::uint8_t type, int fd, std::uint64_t offset,
+                                           std::size_t length);
   // Control frames, copied.
   boost::asio::awaitable<bool> send(std::uint8_t type, std::string_view payload);
   // Sends queued frames until finish() and an empty queue, or a write fails.
@@ -113,8 +114,8 @@ class FrameConnection {
   std::vector<FrameBuffer> spare_;  // written buffers, reused by acquire()
   std::size_t spare_bytes_ = 0;     // their capacity
 
-  net::WakeSignal queued_signal_;         // the writer waits here for frames
-  net::WakeSignal written_signal_;        // producers wait here for room
+  net::WakeSignal queued_signal_;   // the writer waits here for frames
+  net::WakeSignal written_signal_;  // producers wait here for room
   std::uint64_t bytes_read_ = 0;
   std::uint64_t bytes_written_ = 0;
   bool finishing_ = false;

@@ -146,7 +146,8 @@ AccountBook AccountBook::anonymous_only(const std::string& root) {
   return book;
 }
 
-AccountBook AccountBook::parse(std::string_view toml_text, std::string_view source, const std::string& default_root) {
+AccountBook AccountBook::parse(std::string_view toml_text, std::string_view source,
+                               const std::string& default_root) {
   init_sodium();
   toml::table root;
   try {
@@ -178,7 +179,8 @@ AccountBook AccountBook::parse(std::string_view toml_text, std::string_view sour
       if (!incoming.empty()) {
         while (incoming.ends_with('/')) incoming.pop_back();
         if (incoming.find("..") != std::string::npos || incoming.empty())
-          fail(source, table->get("incoming"), "anonymous.incoming: a folder inside the root, e.g. \"incoming\"");
+          fail(source, table->get("incoming"),
+               "anonymous.incoming: a folder inside the root, e.g. \"incoming\"");
         anonymous.incoming = incoming.starts_with('/') ? incoming : "/" + incoming;
       }
       book.anonymous_ = anonymous;

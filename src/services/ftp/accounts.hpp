@@ -22,7 +22,8 @@ enum Permission : std::uint32_t {
   kRename = 32,
   kMkdir = 64,  // MKD (RMD needs kDelete)
 };
-inline constexpr std::uint32_t kAllPermissions = kList | kRead | kWrite | kAppend | kDelete | kRename | kMkdir;
+inline constexpr std::uint32_t kAllPermissions =
+    kList | kRead | kWrite | kAppend | kDelete | kRename | kMkdir;
 
 // "list" -> kList ...; nothing for an unknown name.
 std::optional<Permission> parse_permission(std::string_view name);
@@ -47,7 +48,8 @@ class AccountBook {
   // Reads a TOML accounts file; `default_root` is the root of an account
   // that names none. Throws std::invalid_argument "FILE:LINE: what".
   static AccountBook load(const std::string& path, const std::string& default_root);
-  static AccountBook parse(std::string_view toml_text, std::string_view source, const std::string& default_root);
+  static AccountBook parse(std::string_view toml_text, std::string_view source,
+                           const std::string& default_root);
 
   // The account `user` logs into with `password`, if any. Slow on purpose
   // for real and guest accounts (argon2id); the same cost is paid for an

@@ -97,8 +97,8 @@ awaitable<std::optional<TcpSocket>> DataChannel::open(asio::ip::address peer, as
       if (!remote_ec && same_host(remote.address(), peer)) co_return std::move(socket);
       // Someone else raced for the port (a passive-port theft): refuse them
       // and keep waiting for the real client.
-      spdlog::warn("{} event=data_refused from={} reason=\"not the control connection's address\"", log_prefix,
-                   remote_ec ? "?" : remote.address().to_string());
+      spdlog::warn("{} event=data_refused from={} reason=\"not the control connection's address\"",
+                   log_prefix, remote_ec ? "?" : remote.address().to_string());
       socket.close(remote_ec);
     }
   }

@@ -9,14 +9,16 @@ namespace sockit::ftp {
 
 void parse_port_range(const std::string& text, FtpConfig& config) {
   auto fail = [&] {
-    throw std::invalid_argument("passive port range '" + text + "' is not MIN-MAX with 1024 <= MIN <= MAX <= 65535");
+    throw std::invalid_argument("passive port range '" + text +
+                                "' is not MIN-MAX with 1024 <= MIN <= MAX <= 65535");
   };
   auto dash = text.find('-');
   if (dash == std::string::npos) fail();
   unsigned min = 0, max = 0;
   auto [a, e1] = std::from_chars(text.data(), text.data() + dash, min);
   auto [b, e2] = std::from_chars(text.data() + dash + 1, text.data() + text.size(), max);
-  if (e1 != std::errc() || e2 != std::errc() || a != text.data() + dash || b != text.data() + text.size()) fail();
+  if (e1 != std::errc() || e2 != std::errc() || a != text.data() + dash || b != text.data() + text.size())
+    fail();
   if (min < 1024 || max > 65535 || min > max) fail();
   config.passive_min = static_cast<std::uint16_t>(min);
   config.passive_max = static_cast<std::uint16_t>(max);

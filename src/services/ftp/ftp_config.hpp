@@ -24,14 +24,14 @@ struct FtpConfig {
 
   std::size_t max_connections = 1000;
   std::size_t max_per_ip = 256;
-  std::size_t max_line = 4096;  // bytes of one command line
-  std::chrono::milliseconds login_timeout{60'000};  // from connect to a successful PASS
-  std::chrono::milliseconds idle_timeout{300'000};  // waiting for a command
-  std::chrono::milliseconds data_timeout{60'000};   // a data connection moving no byte
-  std::chrono::milliseconds accept_timeout{15'000}; // passive accept / active connect
-  std::chrono::milliseconds auth_delay{1'000};      // before answering a failed PASS
-  unsigned max_login_failures = 3;                  // per session, then it is closed
-  unsigned max_ip_failures = 20;                    // per IP within lockout, then refused
+  std::size_t max_line = 4096;                       // bytes of one command line
+  std::chrono::milliseconds login_timeout{60'000};   // from connect to a successful PASS
+  std::chrono::milliseconds idle_timeout{300'000};   // waiting for a command
+  std::chrono::milliseconds data_timeout{60'000};    // a data connection moving no byte
+  std::chrono::milliseconds accept_timeout{15'000};  // passive accept / active connect
+  std::chrono::milliseconds auth_delay{1'000};       // before answering a failed PASS
+  unsigned max_login_failures = 3;                   // per session, then it is closed
+  unsigned max_ip_failures = 20;                     // per IP within lockout, then refused
   std::chrono::seconds lockout{900};
   bool allow_foreign_port = false;  // PORT/EPRT to another address than the client's (FXP)
   std::string xferlog;              // transfer log in xferlog(5) format; empty: none

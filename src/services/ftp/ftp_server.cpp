@@ -22,7 +22,7 @@ asio::awaitable<void> ftp_session(std::shared_ptr<Shared> shared, net::Session s
 }
 
 void check_root(const std::string& what, const std::string& root) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     throw std::invalid_argument(what + " root " + root + " is not a directory");
 }
@@ -31,7 +31,8 @@ class FtpServer final : public services::Service {
  public:
   FtpServer(FtpConfig config) {
     validate(config);
-    if (config.create_root && !config.root.empty() && ::mkdir(config.root.c_str(), 0755) != 0 && errno != EEXIST)
+    if (config.create_root && !config.root.empty() && ::mkdir(config.root.c_str(), 0755) != 0 &&
+        errno != EEXIST)
       throw std::invalid_argument("cannot create the FTP root " + config.root + ": " + std::strerror(errno));
     auto book = config.accounts_file.empty() ? AccountBook::anonymous_only(config.root)
                                              : AccountBook::load(config.accounts_file, config.root);
@@ -65,16 +66,20 @@ class FtpServer final : public services::Service {
     options.log_name = shared_->log_name;
     options.refused = &shared_->counters.refused;
     options.refusal = "421 Too many connections; try again later.\r\n";
-    auto handler = [shared = shared_](net::Session session) { return ftp_session(shared, std::move(session)); };
+    auto handler = [shared = shared_](net::Session session) {
+      return ftp_session(shared, std::move(session));
+    };
     for (const auto& text : config.listen) {
       auto listener = net::StreamListener::bind(engine, net::parse_endpoint_or_throw(text), options);
       listener->start(handler, limiter);
       const auto& bound = listener->bound();
       spdlog::info("service={} event=listening address={} anonymous={} users={}", shared_->log_name,
-                   bound.to_string(), shared_->accounts.anonymous_enabled(), shared_->accounts.users().size());
+                   bound.to_string(), shared_->accounts.anonymous_enabled(),
+                   shared_->accounts.users().size());
       auto host = bound.host.find(':') != std::string::npos ? "[" + bound.host + "]" : bound.host;
       if (host == "0.0.0.0" || host == "[::]") host = "127.0.0.1";
-      addresses_.push_back({bound.to_string(), "curl ftp://" + host + ":" + std::to_string(bound.port) + "/"});
+      addresses_.push_back(
+          {bound.to_string(), "curl ftp://" + host + ":" + std::to_string(bound.port) + "/"});
       listeners_.push_back(std::move(listener));
     }
   }

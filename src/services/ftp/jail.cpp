@@ -32,14 +32,15 @@ Fd Jail::open_read(std::string_view path, std::error_code& ec) const {
     ec = last_error();
     return fd;
   }
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd.get(), &st) != 0) {
     ec = last_error();
     return {};
   }
   // A FIFO or device would block a loop or never end: regular files only.
   if (!S_ISREG(st.st_mode)) {
-    ec = std::make_error_code(S_ISDIR(st.st_mode) ? std::errc::is_a_directory : std::errc::operation_not_permitted);
+    ec = std::make_error_code(S_ISDIR(st.st_mode) ? std::errc::is_a_directory
+                                                  : std::errc::operation_not_permitted);
     return {};
   }
   ::fcntl(fd.get(), F_SETFL, O_RDONLY);
@@ -63,13 +64,13 @@ Fd Jail::open_write(std::string_view path, int flags, mode_t mode, std::error_co
   Fd parent = open_parent(path, leaf, ec);
   if (!parent) return {};
   // O_NOFOLLOW: an upload never writes through a symlink, even one inside.
-  Fd fd(::openat(parent.get(), leaf.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK | flags,
-                 mode));
+  Fd fd(::openat(parent.get(), leaf.c_str(),
+                 O_WRONLY | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK | flags, mode));
   if (!fd) {
     ec = last_error();
     return fd;
   }
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     ec = std::make_error_code(std::errc::operation_not_permitted);
     return {};
@@ -79,7 +80,7 @@ Fd Jail::open_write(std::string_view path, int flags, mode_t mode, std::error_co
 }
 
 struct stat Jail::stat_entry(std::string_view path, std::error_code& ec) const {
-  struct stat st{};
+  struct stat st {};
   if (path == "/") {
     if (::fstat(root_.get(), &st) != 0) ec = last_error();
     return st;
@@ -91,7 +92,7 @@ struct stat Jail::stat_entry(std::string_view path, std::error_code& ec) const {
 }
 
 struct stat Jail::stat_target(std::string_view path, std::error_code& ec) const {
-  struct stat st{};
+  struct stat st {};
   Fd fd(open_beneath(root_.get(), codec::ftp::relative_to_root(path), O_PATH));
   if (!fd || ::fstat(fd.get(), &st) != 0) ec = last_error();
   return st;
@@ -118,7 +119,7 @@ std::error_code Jail::remove_file(std::string_view path) const {
   std::string leaf;
   Fd parent = open_parent(path, leaf, ec);
   if (!parent) return ec;
-  struct stat st{};
+  struct stat st {};
   if (::fstatat(parent.get(), leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return last_error();
   if (S_ISDIR(st.st_mode)) return std::make_error_code(std::errc::is_a_directory);
   if (::unlinkat(parent.get(), leaf.c_str(), 0) != 0) ec = last_error();
@@ -132,7 +133,8 @@ std::error_code Jail::rename(std::string_view from, std::string_view to) const {
   if (!from_parent) return ec;
   Fd to_parent = open_parent(to, to_leaf, ec);
   if (!to_parent) return ec;
-  if (::renameat(from_parent.get(), from_leaf.c_str(), to_parent.get(), to_leaf.c_str()) != 0) ec = last_error();
+  if (::renameat(from_parent.get(), from_leaf.c_str(), to_parent.get(), to_leaf.c_str()) != 0)
+    ec = last_error();
   return ec;
 }
 
@@ -166,7 +168,7 @@ std::vector<codec::ftp::FileFacts> Jail::list(int directory_fd, std::error_code&
   while (auto* entry = ::readdir(dir)) {
     std::string_view name = entry->d_name;
     if (name == "." || name == "..") continue;
-    struct stat st{};
+    struct stat st {};
     if (::fstatat(directory_fd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
     auto facts = facts_of(std::string(name), st);
     if (S_ISLNK(st.st_mode)) {

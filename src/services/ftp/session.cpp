@@ -34,8 +34,8 @@ asio::ip::address address_of(const net::StreamEndpoint& endpoint) {
 }
 
 const std::unordered_map<std::string, int>& verbs_that_need_no_login() {
-  static const std::unordered_map<std::string, int> verbs{
-      {"USER", 0}, {"PASS", 0}, {"QUIT", 0}, {"NOOP", 0}, {"FEAT", 0}, {"HELP", 0}, {"OPTS", 0}};
+  static const std::unordered_map<std::string, int> verbs{{"USER", 0}, {"PASS", 0}, {"QUIT", 0}, {"NOOP", 0},
+                                                          {"FEAT", 0}, {"HELP", 0}, {"OPTS", 0}};
   return verbs;
 }
 
@@ -44,22 +44,52 @@ const std::unordered_map<std::string, int>& verbs_that_need_no_login() {
 const Session::CommandInfo* Session::find_command(const std::string& verb) {
   static const std::unordered_map<std::string, CommandInfo> commands = [] {
     std::unordered_map<std::string, Handler> handlers{
-        {"USER", &Session::cmd_user}, {"PASS", &Session::cmd_pass}, {"QUIT", &Session::cmd_quit},
-        {"NOOP", &Session::cmd_noop}, {"SYST", &Session::cmd_syst}, {"FEAT", &Session::cmd_feat},
-        {"OPTS", &Session::cmd_opts}, {"HELP", &Session::cmd_help}, {"TYPE", &Session::cmd_type},
-        {"MODE", &Session::cmd_mode}, {"STRU", &Session::cmd_stru}, {"STAT", &Session::cmd_stat},
-        {"PWD", &Session::cmd_pwd},   {"XPWD", &Session::cmd_pwd},  {"CWD", &Session::cmd_cwd},
-        {"XCWD", &Session::cmd_cwd},  {"CDUP", &Session::cmd_cdup}, {"XCUP", &Session::cmd_cdup},
-        {"MKD", &Session::cmd_mkd},   {"XMKD", &Session::cmd_mkd},  {"RMD", &Session::cmd_rmd},
-        {"XRMD", &Session::cmd_rmd},  {"DELE", &Session::cmd_dele}, {"RNFR", &Session::cmd_rnfr},
-        {"RNTO", &Session::cmd_rnto}, {"SIZE", &Session::cmd_size}, {"MDTM", &Session::cmd_mdtm},
-        {"MLST", &Session::cmd_mlst}, {"PASV", &Session::cmd_pasv}, {"EPSV", &Session::cmd_epsv},
-        {"PORT", &Session::cmd_port}, {"EPRT", &Session::cmd_eprt}, {"REST", &Session::cmd_rest},
-        {"ABOR", &Session::cmd_abor}, {"LIST", &Session::cmd_list}, {"NLST", &Session::cmd_nlst},
-        {"MLSD", &Session::cmd_mlsd}, {"RETR", &Session::cmd_retr}, {"STOR", &Session::cmd_stor},
-        {"APPE", &Session::cmd_appe}, {"STOU", &Session::cmd_stou}, {"ALLO", &Session::cmd_noop},
-        {"ACCT", &Session::cmd_not_implemented}, {"SMNT", &Session::cmd_not_implemented},
-        {"REIN", &Session::cmd_not_implemented}, {"SITE", &Session::cmd_not_implemented},
+        {"USER", &Session::cmd_user},
+        {"PASS", &Session::cmd_pass},
+        {"QUIT", &Session::cmd_quit},
+        {"NOOP", &Session::cmd_noop},
+        {"SYST", &Session::cmd_syst},
+        {"FEAT", &Session::cmd_feat},
+        {"OPTS", &Session::cmd_opts},
+        {"HELP", &Session::cmd_help},
+        {"TYPE", &Session::cmd_type},
+        {"MODE", &Session::cmd_mode},
+        {"STRU", &Session::cmd_stru},
+        {"STAT", &Session::cmd_stat},
+        {"PWD", &Session::cmd_pwd},
+        {"XPWD", &Session::cmd_pwd},
+        {"CWD", &Session::cmd_cwd},
+        {"XCWD", &Session::cmd_cwd},
+        {"CDUP", &Session::cmd_cdup},
+        {"XCUP", &Session::cmd_cdup},
+        {"MKD", &Session::cmd_mkd},
+        {"XMKD", &Session::cmd_mkd},
+        {"RMD", &Session::cmd_rmd},
+        {"XRMD", &Session::cmd_rmd},
+        {"DELE", &Session::cmd_dele},
+        {"RNFR", &Session::cmd_rnfr},
+        {"RNTO", &Session::cmd_rnto},
+        {"SIZE", &Session::cmd_size},
+        {"MDTM", &Session::cmd_mdtm},
+        {"MLST", &Session::cmd_mlst},
+        {"PASV", &Session::cmd_pasv},
+        {"EPSV", &Session::cmd_epsv},
+        {"PORT", &Session::cmd_port},
+        {"EPRT", &Session::cmd_eprt},
+        {"REST", &Session::cmd_rest},
+        {"ABOR", &Session::cmd_abor},
+        {"LIST", &Session::cmd_list},
+        {"NLST", &Session::cmd_nlst},
+        {"MLSD", &Session::cmd_mlsd},
+        {"RETR", &Session::cmd_retr},
+        {"STOR", &Session::cmd_stor},
+        {"APPE", &Session::cmd_appe},
+        {"STOU", &Session::cmd_stou},
+        {"ALLO", &Session::cmd_noop},
+        {"ACCT", &Session::cmd_not_implemented},
+        {"SMNT", &Session::cmd_not_implemented},
+        {"REIN", &Session::cmd_not_implemented},
+        {"SITE", &Session::cmd_not_implemented},
     };
     std::unordered_map<std::string, CommandInfo> out;
     for (auto& [verb, handler] : handlers)
@@ -147,8 +177,8 @@ awaitable<std::optional<Command>> Session::next_command() {
     if (reader_.feed({read_buffer_.get(), *n}) == codec::ftp::CommandReader::Status::too_long) {
       close_reason_ = "line_too_long";
       spdlog::info("{} event=refused reason=line_too_long limit={}", log_prefix(), shared_->config.max_line);
-      say(500, "Command line too long (limit " + std::to_string(shared_->config.max_line) +
-                              " bytes); closing.");
+      say(500,
+          "Command line too long (limit " + std::to_string(shared_->config.max_line) + " bytes); closing.");
       co_await flush();
       co_return std::nullopt;
     }
@@ -175,7 +205,8 @@ awaitable<void> Session::run() {
     auto command = co_await next_command();
     if (!command) break;
     if (command->verb.empty()) continue;  // a blank line: nothing to answer
-    spdlog::debug("{} event=command verb={}", log_prefix(), codec::ftp::one_line(command->verb.substr(0, 16)));
+    spdlog::debug("{} event=command verb={}", log_prefix(),
+                  codec::ftp::one_line(command->verb.substr(0, 16)));
     const auto* info = find_command(command->verb);
     if (!info) {
       say(500, "Unknown command.");
@@ -234,7 +265,8 @@ awaitable<void> Session::cmd_pass(std::string arg) {
   std::string user = *user_;
   if (shared_->throttle.locked_out(ip_)) {
     close_reason_ = "locked_out";
-    spdlog::warn("{} event=login_refused user={} reason=locked_out", log_prefix(), codec::ftp::one_line(user));
+    spdlog::warn("{} event=login_refused user={} reason=locked_out", log_prefix(),
+                 codec::ftp::one_line(user));
     say(421, "Too many failed logins from your address; try again later.");
     closing_ = true;
     co_return;
@@ -300,8 +332,9 @@ awaitable<void> Session::cmd_syst(std::string) {
 }
 
 awaitable<void> Session::cmd_feat(std::string) {
-  std::vector<std::string> features{"EPRT", "EPSV", "MDTM", "MLST type*;size*;modify*;perm*;unix.mode*;",
-                                    "PASV", "REST STREAM", "SIZE", "TVFS", "UTF8"};
+  std::vector<std::string> features{
+      "EPRT", "EPSV", "MDTM", "MLST type*;size*;modify*;perm*;unix.mode*;", "PASV", "REST STREAM",
+      "SIZE", "TVFS", "UTF8"};
   say_raw(codec::ftp::format_multiline(211, "Features:", features, "End"));
   co_return;
 }
@@ -314,11 +347,10 @@ awaitable<void> Session::cmd_opts(std::string arg) {
 }
 
 awaitable<void> Session::cmd_help(std::string) {
-  std::vector<std::string> lines{
-      "ABOR ALLO APPE CDUP CWD  DELE EPRT EPSV FEAT HELP LIST MDTM MKD",
-      "MLSD MLST MODE NLST NOOP OPTS PASS PASV PORT PWD  QUIT REST RETR",
-      "RMD  RNFR RNTO SIZE STAT STOR STOU STRU SYST TYPE USER XCUP XCWD",
-      "XMKD XPWD XRMD"};
+  std::vector<std::string> lines{"ABOR ALLO APPE CDUP CWD  DELE EPRT EPSV FEAT HELP LIST MDTM MKD",
+                                 "MLSD MLST MODE NLST NOOP OPTS PASS PASV PORT PWD  QUIT REST RETR",
+                                 "RMD  RNFR RNTO SIZE STAT STOR STOU STRU SYST TYPE USER XCUP XCWD",
+                                 "XMKD XPWD XRMD"};
   say_raw(codec::ftp::format_multiline(214, "The following commands are recognized.", lines, "Help OK."));
   co_return;
 }

@@ -165,7 +165,7 @@ class Session {
   std::uint64_t restart_ = 0;
   std::optional<std::string> rename_from_;
   DataChannel data_;
-  Clock::time_point progress_;  // last byte moved on the data connection
+  Clock::time_point progress_;    // last byte moved on the data connection
   std::string transfer_failure_;  // why the last transfer failed on our side (disk full ...)
 };
 

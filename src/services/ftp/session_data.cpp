@@ -33,7 +33,8 @@ awaitable<void> Session::cmd_pasv(std::string) {
   if (epsv_all_) co_return say(503, "Only EPSV is allowed after EPSV ALL.");
   if (!local_address_.is_v4()) co_return say(425, "PASV is for IPv4; use EPSV.");
   std::string why;
-  auto port = data_.listen_passive(local_address_, shared_->config.passive_min, shared_->config.passive_max, why);
+  auto port =
+      data_.listen_passive(local_address_, shared_->config.passive_min, shared_->config.passive_max, why);
   if (!port) co_return say(425, "Cannot open a passive port: " + why + ".");
   say(227, "Entering Passive Mode (" + codec::ftp::format_pasv(local_address_.to_string(), *port) + ").");
 }
@@ -45,9 +46,10 @@ awaitable<void> Session::cmd_epsv(std::string arg) {
   }
   if (!arg.empty() && arg != (local_address_.is_v4() ? "1" : "2"))
     co_return say(522, std::string("Network protocol not supported, use (") +
-                                      (local_address_.is_v4() ? "1" : "2") + ").");
+                           (local_address_.is_v4() ? "1" : "2") + ").");
   std::string why;
-  auto port = data_.listen_passive(local_address_, shared_->config.passive_min, shared_->config.passive_max, why);
+  auto port =
+      data_.listen_passive(local_address_, shared_->config.passive_min, shared_->config.passive_max, why);
   if (!port) co_return say(425, "Cannot open a passive port: " + why + ".");
   say(229, "Entering Extended Passive Mode (" + codec::ftp::format_epsv(*port) + ").");
 }
@@ -77,7 +79,8 @@ awaitable<void> Session::cmd_port(std::string arg) {
   std::string why;
   set_port_target(*target, why);
   if (!why.empty()) {
-    spdlog::warn("{} event=port_refused target={}:{} reason=\"{}\"", log_prefix(), target->host, target->port, why);
+    spdlog::warn("{} event=port_refused target={}:{} reason=\"{}\"", log_prefix(), target->host, target->port,
+                 why);
     co_return say(500, "Illegal PORT command: " + why + ".");
   }
   say(200, "PORT command successful. Consider using PASV.");
@@ -125,7 +128,8 @@ awaitable<std::optional<TcpSocket>> Session::open_data(std::string mark) {
     co_await flush();
   }
   std::string why;
-  auto socket = co_await data_.open(peer_address_, local_address_, shared_->config.accept_timeout, why, log_prefix());
+  auto socket =
+      co_await data_.open(peer_address_, local_address_, shared_->config.accept_timeout, why, log_prefix());
   if (!socket) {
     spdlog::info("{} event=data_failed reason=\"{}\"", log_prefix(), why);
     say(425, "Cannot open data connection: " + why + ".");
@@ -156,7 +160,7 @@ awaitable<bool> Session::abort_watch() {
     if (reader_.feed({read_buffer_.get(), n}) == codec::ftp::CommandReader::Status::too_long) co_return false;
     while (auto command = reader_.next()) {
       if (command->verb == "ABOR") co_return true;
-      pending_.push_back(std::move(*command));  // answered after the transfer, in order
+      pending_.push_back(std::move(*command));             // answered after the transfer, in order
       if (pending_.size() > kMaxPending) co_return false;  // a flood, not a client: end the session
     }
   }
@@ -198,8 +202,8 @@ void Session::finish_transfer(Outcome outcome, std::string_view done_text) {
   }
 }
 
-void Session::log_transfer(const std::string& path, char direction, std::uint64_t bytes, Clock::time_point started,
-                           bool complete) {
+void Session::log_transfer(const std::string& path, char direction, std::uint64_t bytes,
+                           Clock::time_point started, bool complete) {
   double seconds = std::chrono::duration<double>(Clock::now() - started).count();
   (direction == 'o' ? shared_->counters.bytes_out : shared_->counters.bytes_in).fetch_add(bytes);
   spdlog::info("{} event=transfer direction={} path=\"{}\" bytes={} seconds={:.3f} status={}", log_prefix(),
@@ -214,7 +218,9 @@ void Session::log_transfer(const std::string& path, char direction, std::uint64_
   record.path = path;
   record.binary = binary_;
   record.direction = direction;
-  record.access = account_->kind == AccountKind::anonymous ? 'a' : account_->kind == AccountKind::guest ? 'g' : 'r';
+  record.access = account_->kind == AccountKind::anonymous ? 'a'
+                  : account_->kind == AccountKind::guest   ? 'g'
+                                                           : 'r';
   record.user = user_.value_or("*");
   record.complete = complete;
   shared_->xferlog->write(record);

@@ -35,7 +35,7 @@ bool Session::in_incoming(const std::string& path) const {
 }
 
 bool Session::is_incoming_directory(int directory_fd) const {
-  struct stat st{};
+  struct stat st {};
   return incoming_id_ && ::fstat(directory_fd, &st) == 0 && st.st_dev == incoming_id_->first &&
          st.st_ino == incoming_id_->second;
 }
@@ -180,9 +180,11 @@ awaitable<void> Session::cmd_stat(std::string arg) {
   if (arg.empty()) {
     std::vector<std::string> body{
         "Connected to " + peer_,
-        "Logged in as " + (account_ ? *user_ + " (" + kind_name(account_->kind) + ")" : std::string("nobody")),
+        "Logged in as " +
+            (account_ ? *user_ + " (" + kind_name(account_->kind) + ")" : std::string("nobody")),
         std::string("TYPE: ") + (binary_ ? "BINARY" : "ASCII") + ", MODE: S, STRU: F",
-        std::string("Data connection: ") + (data_.ready() ? (data_.passive() ? "passive" : "active") : "none")};
+        std::string("Data connection: ") +
+            (data_.ready() ? (data_.passive() ? "passive" : "active") : "none")};
     co_return say_raw(codec::ftp::format_multiline(211, "sockit FTP server status:", body, "End of status"));
   }
   if (!account_) co_return say(530, "Please log in with USER and PASS.");
@@ -201,12 +203,14 @@ awaitable<void> Session::cmd_stat(std::string arg) {
   if (dir) {
     if (is_incoming_directory(dir.get()))
       co_return say(550, "Permission denied: the incoming folder is upload-only.");
-    for (const auto& facts : Jail::list(dir.get(), ec)) lines.push_back(codec::ftp::format_list_line(facts, now));
+    for (const auto& facts : Jail::list(dir.get(), ec))
+      lines.push_back(codec::ftp::format_list_line(facts, now));
   } else {
     ec.clear();
     auto st = jail_->stat_entry(*path, ec);
     if (ec) co_return say(550, "STAT failed: " + describe_error(ec) + ".");
-    lines.push_back(codec::ftp::format_list_line(Jail::facts_of(std::string(codec::ftp::leaf_name(*path)), st), now));
+    lines.push_back(
+        codec::ftp::format_list_line(Jail::facts_of(std::string(codec::ftp::leaf_name(*path)), st), now));
   }
   say_raw(codec::ftp::format_multiline(213, "Status follows:", lines, "End of status"));
 }

@@ -47,7 +47,8 @@ std::string without_options(std::string arg) {
   return arg;
 }
 
-awaitable<bool> write_text(TcpSocket& socket, std::string text, Clock::time_point& progress, std::uint64_t& sent) {
+awaitable<bool> write_text(TcpSocket& socket, std::string text, Clock::time_point& progress,
+                           std::uint64_t& sent) {
   std::string_view rest = text;
   while (!rest.empty()) {
     auto chunk = rest.substr(0, kWriteChunk);
@@ -184,7 +185,7 @@ awaitable<void> Session::cmd_retr(std::string arg) {
   std::error_code ec;
   auto file = jail_->open_read(*path, ec);
   if (!file) co_return say(550, "Failed to open file: " + describe_error(ec) + ".");
-  struct stat st{};
+  struct stat st {};
   ::fstat(file.get(), &st);
   // As vsftpd: anonymous gets only world-readable files, so an upload (made
   // 0600) can never be fetched back through another name for it.
@@ -237,8 +238,8 @@ awaitable<void> Session::receive_file(std::string arg, char how) {
     // to other anonymous users (0600: see cmd_retr).
     if (!in_incoming(*path))
       co_return say(550, account_->incoming.empty()
-                                        ? "Permission denied: anonymous accounts may not upload."
-                                        : "Permission denied: anonymous uploads go to " + account_->incoming + ".");
+                             ? "Permission denied: anonymous accounts may not upload."
+                             : "Permission denied: anonymous uploads go to " + account_->incoming + ".");
     if (exists || offset > 0 || how == 'A')
       co_return say(550, "Permission denied: anonymous uploads may not replace or extend files.");
     flags = O_EXCL;
@@ -262,23 +263,23 @@ awaitable<void> Session::receive_file(std::string arg, char how) {
   auto file = jail_->open_write(*path, flags, mode, ec);
   if (!file) co_return say(553, "Could not create file: " + describe_error(ec) + ".");
   if (how == 'A') {
-    struct stat st{};
+    struct stat st {};
     ::fstat(file.get(), &st);
     offset = static_cast<std::uint64_t>(st.st_size);
   } else if (offset > 0) {
-    struct stat st{};
+    struct stat st {};
     ::fstat(file.get(), &st);
     if (offset > static_cast<std::uint64_t>(st.st_size))
       co_return say(554, "Restart offset is beyond the end of the file.");
     ::ftruncate(file.get(), static_cast<off_t>(offset));
   }
-  std::string mark = how == 'U' ? "FILE: " + std::string(codec::ftp::leaf_name(*path))
-                                : "Ok to send data.";
+  std::string mark = how == 'U' ? "FILE: " + std::string(codec::ftp::leaf_name(*path)) : "Ok to send data.";
   auto socket = co_await open_data(mark);
   if (!socket) co_return;
   auto started = Clock::now();
   std::uint64_t received = 0;
-  auto outcome = co_await supervise(receive_into(*socket, file.get(), offset, received, progress_, transfer_failure_));
+  auto outcome =
+      co_await supervise(receive_into(*socket, file.get(), offset, received, progress_, transfer_failure_));
   close_data(*socket);
   log_transfer(*path, 'i', received, started, outcome == Outcome::done);
   if (how == 'U')

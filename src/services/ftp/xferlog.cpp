@@ -24,9 +24,9 @@ std::string format_xferlog(const TransferRecord& r) {
   for (char& c : user)
     if (c == ' ' || c == '\n' || c == '\r' || c == '\t') c = '_';
   auto seconds = static_cast<long long>(std::lround(std::max(1.0, r.seconds)));
-  return std::string(when) + " " + std::to_string(seconds) + " " + r.remote_host + " " + std::to_string(r.bytes) +
-         " " + path + " " + (r.binary ? "b" : "a") + " _ " + r.direction + " " + r.access + " " + user +
-         " ftp 0 * " + (r.complete ? "c" : "i");
+  return std::string(when) + " " + std::to_string(seconds) + " " + r.remote_host + " " +
+         std::to_string(r.bytes) + " " + path + " " + (r.binary ? "b" : "a") + " _ " + r.direction + " " +
+         r.access + " " + user + " ftp 0 * " + (r.complete ? "c" : "i");
 }
 
 TransferLog::TransferLog(const std::string& path) {

@@ -38,8 +38,8 @@ std::string Fetcher::request_bytes(const Exchange& exchange, const HttpConnectio
     if (!request_.user.empty())
       out.headers.emplace_back("Authorization", codec::http::basic_authorization(request_.user));
     else if (exchange.url.has_user)
-      out.headers.emplace_back("Authorization",
-                               codec::http::basic_authorization(exchange.url.user + ":" + exchange.url.password));
+      out.headers.emplace_back(
+          "Authorization", codec::http::basic_authorization(exchange.url.user + ":" + exchange.url.password));
   }
   if (exchange.body) out.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
   for (const auto& line : request_.headers) {

@@ -25,7 +25,8 @@ std::string error_text(int error) {
 
 void write_all(int fd, std::string_view bytes, const std::string& name, std::int64_t at = -1) {
   while (!bytes.empty()) {
-    ssize_t n = at < 0 ? ::write(fd, bytes.data(), bytes.size()) : ::pwrite(fd, bytes.data(), bytes.size(), at);
+    ssize_t n =
+        at < 0 ? ::write(fd, bytes.data(), bytes.size()) : ::pwrite(fd, bytes.data(), bytes.size(), at);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw FetchError("cannot write " + name + ": " + error_text(errno), kWriteError);
     bytes.remove_prefix(static_cast<std::size_t>(n));
@@ -39,8 +40,9 @@ class StreamOutput final : public Output {
   std::uint64_t have() const override { return written_; }
   void start(std::uint64_t offset, const std::string&) override {
     if (offset != written_)
-      throw FetchError("the server sent the download from the start again, after " + std::to_string(written_) +
-                           " bytes went to " + name() + " (use -o FILE to be able to restart)",
+      throw FetchError("the server sent the download from the start again, after " +
+                           std::to_string(written_) + " bytes went to " + name() +
+                           " (use -o FILE to be able to restart)",
                        kPartialFile);
   }
   void write(std::string_view bytes) override {
@@ -58,9 +60,10 @@ class StreamOutput final : public Output {
 
 class FileOutput final : public Output {
  public:
-  FileOutput(std::string path, bool resume, bool header_name) : path_(std::move(path)), header_name_(header_name) {
+  FileOutput(std::string path, bool resume, bool header_name)
+      : path_(std::move(path)), header_name_(header_name) {
     name_parts();
-    struct stat st{};
+    struct stat st {};
     if (::stat(part_.c_str(), &st) == 0) {
       have_ = resume ? static_cast<std::uint64_t>(st.st_size) : 0;
     } else if (resume && ::stat(path_.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
@@ -95,7 +98,8 @@ class FileOutput final : public Output {
       if (fd_ < 0) throw FetchError("cannot write " + part_ + ": " + error_text(errno), kWriteError);
     }
     // Whatever lies beyond `offset` is not trusted (and 0 starts over).
-    if (::ftruncate(fd_, static_cast<off_t>(offset)) != 0 || ::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0)
+    if (::ftruncate(fd_, static_cast<off_t>(offset)) != 0 ||
+        ::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0)
       throw FetchError("cannot write " + part_ + ": " + error_text(errno), kWriteError);
     have_ = offset;
     if (validator != validator_) {

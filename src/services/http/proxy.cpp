@@ -39,7 +39,8 @@ bool bypasses_proxy(std::string_view host, std::string_view no_proxy) {
     if (!pattern.empty() && pattern.front() == '.') pattern.erase(0, 1);
     if (pattern.empty()) continue;
     if (name == pattern) return true;
-    if (name.size() > pattern.size() && name.ends_with(pattern) && name[name.size() - pattern.size() - 1] == '.')
+    if (name.size() > pattern.size() && name.ends_with(pattern) &&
+        name[name.size() - pattern.size() - 1] == '.')
       return true;
   }
   return false;

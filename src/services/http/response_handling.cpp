@@ -24,8 +24,9 @@ std::string validator_of(const ResponseHead& head) {
 }  // namespace
 
 std::string head_text(const ResponseHead& head) {
-  std::string out = "HTTP/" + std::to_string(head.version / 10) + "." + std::to_string(head.version % 10) + " " +
-                    std::to_string(head.status) + (head.reason.empty() ? "" : " " + head.reason) + "\r\n";
+  std::string out = "HTTP/" + std::to_string(head.version / 10) + "." + std::to_string(head.version % 10) +
+                    " " + std::to_string(head.status) + (head.reason.empty() ? "" : " " + head.reason) +
+                    "\r\n";
   for (const auto& [name, value] : head.fields) out += name + ": " + value + "\r\n";
   return out + "\r\n";
 }
@@ -92,14 +93,14 @@ void ResponseHandling::decide(const ResponseHead& head) {
     store(head_text(head));
     mode_ = Mode::discard;
     if (head.status >= 400)
-      error_status_.emplace(exchange_.url.text() + ": " + std::to_string(head.status) + " " + head.reason, kHttpError,
-                            transient_status(head.status));
+      error_status_.emplace(exchange_.url.text() + ": " + std::to_string(head.status) + " " + head.reason,
+                            kHttpError, transient_status(head.status));
     return;
   }
   bool resumed_whole = head.status == 416 && exchange_.range_first > 0 && !exchange_.range_last;
   if (head.status >= 400 && !resumed_whole) {
-    error_status_.emplace(exchange_.url.text() + ": " + std::to_string(head.status) + " " + head.reason, kHttpError,
-                          transient_status(head.status));
+    error_status_.emplace(exchange_.url.text() + ": " + std::to_string(head.status) + " " + head.reason,
+                          kHttpError, transient_status(head.status));
     if (!display_.keep_error_body) return;
     output.start(0, {});
     mode_ = Mode::append;
@@ -119,8 +120,8 @@ void ResponseHandling::decide(const ResponseHead& head) {
     if (!error.empty()) throw FetchError(exchange_.url.text() + ": " + error, kBadContentEncoding);
   }
   if (display_.progress && !exchange_.range_last)
-    display_.progress->file_started(output.name(), head.content_length ? *head.content_length + output.have() : 0,
-                                    output.have());
+    display_.progress->file_started(
+        output.name(), head.content_length ? *head.content_length + output.have() : 0, output.have());
 }
 
 // The answer to a request that asked for a range.
@@ -130,7 +131,8 @@ void ResponseHandling::decide_range(const ResponseHead& head) {
     auto range = codec::http::parse_content_range(head.field("content-range").value_or(""));
     if (!range || range->first != exchange_.range_first ||
         (exchange_.range_last && range->last > *exchange_.range_last))
-      throw FetchError(exchange_.url.text() + ": the server sent another range than the one asked for", kRangeError);
+      throw FetchError(exchange_.url.text() + ": the server sent another range than the one asked for",
+                       kRangeError);
     if (range->total) exchange_.total_size = range->total;
     // A resume takes the rest, all of it; anything shorter would be kept
     // as if complete.
@@ -153,9 +155,9 @@ void ResponseHandling::decide_range(const ResponseHead& head) {
       return;
     }
     throw FetchError(exchange_.url.text() + ": cannot resume: the server's file is " +
-                         (size ? std::to_string(*size) + " bytes" : std::string("of unknown size")) + " and " +
-                         std::to_string(exchange_.range_first) + " are here already (delete " + output.part_name() +
-                         " to start over)",
+                         (size ? std::to_string(*size) + " bytes" : std::string("of unknown size")) +
+                         " and " + std::to_string(exchange_.range_first) + " are here already (delete " +
+                         output.part_name() + " to start over)",
                      kRangeError);
   }
   if (exchange_.range_last)  // --split: the caller falls back to one stream
@@ -171,7 +173,8 @@ void ResponseHandling::take(std::string_view piece) {
   if (mode_ == Mode::discard) return;
   if (!decoder_) return store(piece);
   std::string error;
-  if (!decoder_->decode(piece, [this](std::string_view decoded) { store(decoded); }, error))
+  if (!decoder_->decode(
+          piece, [this](std::string_view decoded) { store(decoded); }, error))
     throw FetchError(exchange_.url.text() + ": " + error, kBadContentEncoding);
 }
 

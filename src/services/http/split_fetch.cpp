@@ -58,10 +58,12 @@ awaitable<void> Fetcher::fetch_split(const Url& url, Output& output, unsigned pa
     failure = e;
   }
   std::uint64_t size = probe.total_size.value_or(0);
-  if (failure || probe.status != 200 || !probe.accepts_ranges || size < 2 * kMinPartBytes || output.have() > 0) {
+  if (failure || probe.status != 200 || !probe.accepts_ranges || size < 2 * kMinPartBytes ||
+      output.have() > 0) {
     // One stream: it says what went wrong, or resumes a part, or the file
     // is too small to split.
-    if (display_.verbose && !failure) display_.trace("* one stream: the server does not offer ranges for this file");
+    if (display_.verbose && !failure)
+      display_.trace("* one stream: the server does not offer ranges for this file");
     co_await fetch(url, output);
     co_return;
   }

@@ -251,7 +251,8 @@ exec::ExecConfig read_exec(std::string_view source, const std::string& name, con
   return config;
 }
 
-transfer::DropFolderConfig read_recv(std::string_view source, const std::string& name, const toml::table& table) {
+transfer::DropFolderConfig read_recv(std::string_view source, const std::string& name,
+                                     const toml::table& table) {
   Reader r(source, table, "recv." + name + ".");
   r.check_keys({"listen", "dir", "overwrite", "tls_self_signed", "tls_dir", "max_connections", "max_per_ip",
                 "stall_timeout"});
@@ -280,8 +281,9 @@ transfer::DropFolderConfig read_recv(std::string_view source, const std::string&
 ftp::FtpConfig read_ftp(std::string_view source, const std::string& name, const toml::table& table) {
   Reader r(source, table, "ftp." + name + ".");
   r.check_keys({"listen", "root", "create_root", "accounts", "passive_ports", "max_connections", "max_per_ip",
-                "max_line", "login_timeout", "idle_timeout", "data_timeout", "accept_timeout", "auth_delay_ms",
-                "max_login_failures", "max_ip_failures", "allow_foreign_port", "xferlog", "backlog", "banner"});
+                "max_line", "login_timeout", "idle_timeout", "data_timeout", "accept_timeout",
+                "auth_delay_ms", "max_login_failures", "max_ip_failures", "allow_foreign_port", "xferlog",
+                "backlog", "banner"});
   ftp::FtpConfig config;
   config.name = name;
   config.listen = {"127.0.0.1:2121"};
@@ -413,8 +415,9 @@ ServeConfig parse_serve_config(std::string_view toml_text, std::string_view sour
     }
   }
   if (config.echo.empty() && config.exec.empty() && config.recv.empty() && config.ftp.empty())
-    throw std::invalid_argument(std::string(source_name) +
-                                ": no service configured (add an [echo.NAME], [exec.NAME], [recv.NAME] or [ftp.NAME] table)");
+    throw std::invalid_argument(
+        std::string(source_name) +
+        ": no service configured (add an [echo.NAME], [exec.NAME], [recv.NAME] or [ftp.NAME] table)");
   return config;
 }
 

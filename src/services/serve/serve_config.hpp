@@ -6,8 +6,8 @@
 #include "services/echo/echo_config.hpp"
 #include "services/exec/exec_config.hpp"
 #include "services/ftp/ftp_config.hpp"
-#include "services/transfer/drop_folder.hpp"
 #include "services/supervisor.hpp"
+#include "services/transfer/drop_folder.hpp"
 
 #include <string>
 #include <string_view>

@@ -87,8 +87,8 @@ int Destination::parent_of(std::string_view path, bool create, std::string_view&
                            bool* fresh) {
   auto slash = path.rfind('/');
   leaf = slash == std::string_view::npos ? path : path.substr(slash + 1);
-  return open_directory(slash == std::string_view::npos ? std::string_view() : path.substr(0, slash), create, ec,
-                        fresh);
+  return open_directory(slash == std::string_view::npos ? std::string_view() : path.substr(0, slash), create,
+                        ec, fresh);
 }
 
 std::error_code Destination::make_directory(std::string_view path) {
@@ -104,7 +104,7 @@ Found Destination::find(std::string_view path, std::error_code& ec) {
   int parent = parent_of(path, true, leaf, ec, &fresh);
   if (parent < 0 || fresh) return found;  // (fresh: see CachedParent)
   auto look = [&](const std::string& name, Found::Kind kind) {
-    struct stat st{};
+    struct stat st {};
     if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
     if (!S_ISREG(st.st_mode)) {
       found.kind = Found::Kind::other;
@@ -176,8 +176,8 @@ void Destination::remove_part(std::string_view path) {
   if (parent >= 0) ::unlinkat(parent, part_name(leaf).c_str(), 0);
 }
 
-std::error_code Destination::finish_directory(std::string_view path, std::uint32_t mode, std::int64_t mtime_sec,
-                                              std::uint32_t mtime_nsec) {
+std::error_code Destination::finish_directory(std::string_view path, std::uint32_t mode,
+                                              std::int64_t mtime_sec, std::uint32_t mtime_nsec) {
   Fd fd(open_beneath(root_.get(), std::string(path), O_RDONLY | O_DIRECTORY));
   if (!fd) return last_error();
   timespec times[2] = {{0, UTIME_OMIT}, to_timespec(mtime_sec, mtime_nsec)};

@@ -24,8 +24,10 @@ using codec::transfer::DigestKind;
 
 namespace {
 
-__attribute__((__target__("avx2"))) void xxh3_update_avx2(XXH3_state_t* state, const void* input, size_t length) {
-  XXH3_update(state, static_cast<const xxh_u8*>(input), length, XXH3_accumulate_512_avx2, XXH3_scrambleAcc_avx2);
+__attribute__((__target__("avx2"))) void xxh3_update_avx2(XXH3_state_t* state, const void* input,
+                                                          size_t length) {
+  XXH3_update(state, static_cast<const xxh_u8*>(input), length, XXH3_accumulate_512_avx2,
+              XXH3_scrambleAcc_avx2);
 }
 
 const bool kHasAvx2 = __builtin_cpu_supports("avx2");
@@ -76,7 +78,8 @@ std::string Digest::value() const {
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> copy(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
-  if (!copy || EVP_MD_CTX_copy_ex(copy.get(), state_->sha) != 1 || EVP_DigestFinal_ex(copy.get(), out, &n) != 1)
+  if (!copy || EVP_MD_CTX_copy_ex(copy.get(), state_->sha) != 1 ||
+      EVP_DigestFinal_ex(copy.get(), out, &n) != 1)
     throw std::bad_alloc();
   return {reinterpret_cast<const char*>(out), n};
 }

@@ -105,7 +105,8 @@ class Receiver {
       auto frame = co_await connection_.read_frame(ec);
       if (!frame) {
         if (ec == asio::error::invalid_argument)
-          co_await stop(connection_.decoder().error_code(), "protocol error: " + connection_.decoder().error());
+          co_await stop(connection_.decoder().error_code(),
+                        "protocol error: " + connection_.decoder().error());
         if (ec == asio::error::eof)
           throw TransferFailure("the sender closed the connection before the end" + kept_part());
         throw TransferFailure("connection lost: " + ec.message() + kept_part());
@@ -184,7 +185,8 @@ class Receiver {
       case Found::Kind::other:
         return refuse("a directory or special file of that name is in the way");
       case Found::Kind::final_file:
-        if (found.size != entry.size) return refuse("a different file of that name exists (--overwrite replaces it)");
+        if (found.size != entry.size)
+          return refuse("a different file of that name exists (--overwrite replaces it)");
         answer.verdict = Verdict::have;
         break;
       case Found::Kind::part:
@@ -215,7 +217,8 @@ class Receiver {
     bool resumes = start->offset > 0 && start->offset == pending.offset;
     if (start->offset != 0 && !resumes) co_return co_await protocol_error("START at an offset not offered");
     current_.emplace(Current{entry, start->offset, 0,
-                             resumes ? std::move(pending.digest) : Digest(sender_.digest), Fd(), false, false});
+                             resumes ? std::move(pending.digest) : Digest(sender_.digest), Fd(), false,
+                             false});
     if (pending.verdict == Verdict::have) {
       if (start->offset != entry.size) co_return co_await protocol_error("START inside an existing file");
       current_->checking_existing = true;
@@ -257,7 +260,8 @@ class Receiver {
       co_await write_behind_.write(file.part.get(), at, std::move(buffer), kept, file.digest);
     } else {
       for (std::size_t done = 0; done < data.size();) {
-        ssize_t n = ::pwrite(file.part.get(), data.data() + done, data.size() - done, at + static_cast<off_t>(done));
+        ssize_t n =
+            ::pwrite(file.part.get(), data.data() + done, data.size() - done, at + static_cast<off_t>(done));
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) co_return co_await write_failed(errno);
         done += static_cast<std::size_t>(n);
@@ -277,12 +281,14 @@ class Receiver {
     destination_.remove_part(path);
     std::string what = error == ENOSPC ? "the receiving disk is full" : std::strerror(error);
     current_.reset();
-    co_await stop(codec::ErrorCode::internal, "cannot write " + path + " in " + destination_.dir() + ": " + what);
+    co_await stop(codec::ErrorCode::internal,
+                  "cannot write " + path + " in " + destination_.dir() + ": " + what);
   }
 
   awaitable<void> on_end(std::string_view payload) {
     auto end = parse_end(payload);
-    if (!end || !current_ || end->id != current_->entry.id) co_return co_await protocol_error("an unexpected END");
+    if (!end || !current_ || end->id != current_->entry.id)
+      co_return co_await protocol_error("an unexpected END");
     // The file's data is all written, and its digest complete, only then.
     int error = co_await write_behind_.drain();
     if (error && !current_->discarding) co_return co_await write_failed(error);
@@ -337,8 +343,9 @@ class Receiver {
     while (!pending_.empty() && pending_.front().entry.id < id) {
       const Pending& skipped = pending_.front();
       count(skipped.entry.path, Outcome::failed,
-            skipped.verdict == Verdict::have ? "a different file of that name exists (--overwrite replaces it)"
-                                             : "the sender did not send it (it could not read it)");
+            skipped.verdict == Verdict::have
+                ? "a different file of that name exists (--overwrite replaces it)"
+                : "the sender did not send it (it could not read it)");
       pending_.pop_front();
     }
   }
@@ -359,7 +366,8 @@ class Receiver {
     if (settings_.progress) settings_.progress->file_done(path, outcome, reason);
   }
 
-  awaitable<void> report(const std::string& path, std::uint32_t id, Outcome outcome, const std::string& reason) {
+  awaitable<void> report(const std::string& path, std::uint32_t id, Outcome outcome,
+                         const std::string& reason) {
     count(path, outcome, reason);
     Result result{id, outcome, reason};
     co_await send(Type::result, result_payload(result));

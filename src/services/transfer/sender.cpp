@@ -48,7 +48,8 @@ class Sender {
   awaitable<Summary> run() {
     if (settings_.progress) settings_.progress->begin(sources_.files, sources_.bytes);
     co_await run_watched(connection_, settings_.stall_timeout,
-                         net::both(net::both(produce(), connection_.run_writer()), read_replies()), [] { return std::string(); });
+                         net::both(net::both(produce(), connection_.run_writer()), read_replies()),
+                         [] { return std::string(); });
     if (settings_.progress) settings_.progress->end();
     co_return summary_;
   }
@@ -89,7 +90,7 @@ class Sender {
       co_return;
     }
     Fd file(::open(source.local_path.c_str(), O_RDONLY | O_CLOEXEC));
-    struct stat st{};
+    struct stat st {};
     if (!file || ::fstat(file.get(), &st) != 0) {
       fail(entry.path, std::string("cannot read it here: ") + std::strerror(errno));
       co_return;
@@ -186,7 +187,8 @@ class Sender {
       error_code ec;
       auto frame = co_await connection_.read_frame(ec);
       if (!frame) {
-        if (ec == asio::error::eof) throw TransferFailure("the receiver closed the connection before the end");
+        if (ec == asio::error::eof)
+          throw TransferFailure("the receiver closed the connection before the end");
         throw TransferFailure(ec == asio::error::invalid_argument
                                   ? "protocol error from the receiver: " + connection_.decoder().error()
                                   : "connection lost: " + ec.message());

@@ -15,8 +15,8 @@ boost::asio::awaitable<void> then_stop(boost::asio::awaitable<void> work, StallW
 
 }  // namespace
 
-boost::asio::awaitable<void> run_watched(services::FrameConnection& connection, std::chrono::milliseconds limit,
-                                         boost::asio::awaitable<void> work,
+boost::asio::awaitable<void> run_watched(services::FrameConnection& connection,
+                                         std::chrono::milliseconds limit, boost::asio::awaitable<void> work,
                                          const std::function<std::string()>& context) {
   StallWatchdog watchdog(connection, limit);
   try {
@@ -27,8 +27,8 @@ boost::asio::awaitable<void> run_watched(services::FrameConnection& connection, 
     // The watchdog closing the connection fails the work in whatever way
     // it was using it then: the stall is the reason.
     if (watchdog.stalled())
-      throw TransferFailure("the transfer stalled: nothing moved for " + std::to_string(limit.count() / 1000) +
-                            " s" + context());
+      throw TransferFailure("the transfer stalled: nothing moved for " +
+                            std::to_string(limit.count() / 1000) + " s" + context());
     if (dynamic_cast<const TransferFailure*>(&e)) throw;
     throw TransferFailure(std::string("connection lost: ") + e.what() + context());
   }

@@ -37,7 +37,7 @@ namespace {
 constexpr std::size_t kMaxListeningSessions = 16;
 
 using Body = std::function<awaitable<Summary>(services::FrameConnection&, const RoleMessage& theirs,
-                                               const SessionSettings&)>;
+                                              const SessionSettings&)>;
 
 void report(const OnSession& on_session, const std::string& peer, std::exception_ptr error,
             std::optional<Summary> summary) {
@@ -60,7 +60,8 @@ using StreamHandler = std::function<awaitable<bool>(net::Stream, std::string pee
 
 void run_connecting(const PeerOptions& options, const StreamHandler& handler) {
   auto endpoint = net::parse_endpoint_or_throw(net::with_default_port(options.connect, kDefaultPort));
-  if (endpoint.transport == net::Transport::udp) throw std::invalid_argument("transfers run over TCP, not UDP");
+  if (endpoint.transport == net::Transport::udp)
+    throw std::invalid_argument("transfers run over TCP, not UDP");
   asio::io_context context(1);
   std::exception_ptr setup_error;
   auto connect_and_run = [&]() -> awaitable<void> {
@@ -93,7 +94,8 @@ void run_connecting(const PeerOptions& options, const StreamHandler& handler) {
 
 void run_listening(const PeerOptions& options, bool sending, const StreamHandler& handler) {
   auto endpoint = net::parse_endpoint_or_throw(net::with_default_port(options.listen, kDefaultPort));
-  if (endpoint.transport == net::Transport::udp) throw std::invalid_argument("transfers run over TCP, not UDP");
+  if (endpoint.transport == net::Transport::udp)
+    throw std::invalid_argument("transfers run over TCP, not UDP");
   std::shared_ptr<net::TlsContext> tls;
   std::string fingerprint;
   if (options.tls) {
@@ -112,10 +114,11 @@ void run_listening(const PeerOptions& options, bool sending, const StreamHandler
                      ? std::make_shared<net::ConnectionLimiter>(kMaxListeningSessions, kMaxListeningSessions)
                      : std::make_shared<net::ConnectionLimiter>(1, 1);
   listen_options.refusal.clear();
-  codec::append_frame(listen_options.refusal, +codec::FrameType::error,
-                      codec::error_payload(codec::ErrorCode::busy, options.keep_listening
-                                                                       ? "too many transfers at once; try again later"
-                                                                       : "busy with another transfer"));
+  codec::append_frame(
+      listen_options.refusal, +codec::FrameType::error,
+      codec::error_payload(codec::ErrorCode::busy, options.keep_listening
+                                                       ? "too many transfers at once; try again later"
+                                                       : "busy with another transfer"));
   auto listener = net::StreamListener::bind(engine, endpoint, listen_options);
   const auto& bound = listener->bound();
   if (options.print_address) {
@@ -181,7 +184,8 @@ class ProgressTurn {
 StreamHandler framed(const RoleMessage& mine, const SessionSettings& settings, Body body,
                      const OnSession& on_session) {
   auto turn = std::make_shared<ProgressTurn>(settings.progress);
-  return [=, &settings, &on_session](net::Stream stream, std::string peer, bool listening) -> awaitable<bool> {
+  return [=, &settings, &on_session](net::Stream stream, std::string peer,
+                                     bool listening) -> awaitable<bool> {
     services::FrameConnection connection(std::move(stream), kMaxFramePayload);
     const char* side = mine.role == Role::sender ? "send" : "recv";
     if (listening && !connection.stream().is_tls()) {
@@ -192,7 +196,8 @@ StreamHandler framed(const RoleMessage& mine, const SessionSettings& settings, B
       if (!frames) {
         std::span<const char> piece(kNotFrames.data(), kNotFrames.size());
         co_await connection.stream().write(std::span(&piece, 1), ec);
-        fmt::print(stderr, "sockit {}: {} does not speak the transfer protocol (nc?); told it so; still listening\n",
+        fmt::print(stderr,
+                   "sockit {}: {} does not speak the transfer protocol (nc?); told it so; still listening\n",
                    side, peer);
         co_return false;
       }
@@ -231,7 +236,9 @@ void run_receiver(const PeerOptions& options, Destination& destination, const Se
                   const OnSession& on_session) {
   RoleMessage mine{Role::receiver, DigestKind::none, 0, 0};
   auto body = [&](services::FrameConnection& connection, const RoleMessage& theirs,
-                  const SessionSettings& session) { return receive_files(connection, destination, theirs, session); };
+                  const SessionSettings& session) {
+    return receive_files(connection, destination, theirs, session);
+  };
   run_peer(options, false, framed(mine, settings, body, on_session));
 }
 
@@ -239,7 +246,7 @@ namespace {
 
 awaitable<Summary> send_raw(net::Stream& stream, const std::string& file, const SessionSettings& settings) {
   Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
-  struct stat st{};
+  struct stat st {};
   if (!fd || ::fstat(fd.get(), &st) != 0) throw TransferFailure(file + ": " + std::strerror(errno));
   auto size = static_cast<std::uint64_t>(st.st_size);
   if (settings.progress) {
@@ -292,8 +299,9 @@ awaitable<Summary> receive_raw(net::Stream& stream, const std::string& file, boo
     error_code ec;
     std::size_t n = co_await stream.read_some(buffer, ec);
     if (ec == asio::error::eof) break;
-    if (ec) throw TransferFailure("connection lost after " + std::to_string(summary.bytes) + " bytes: " +
-                                  ec.message() + "; nothing saved as " + file);
+    if (ec)
+      throw TransferFailure("connection lost after " + std::to_string(summary.bytes) +
+                            " bytes: " + ec.message() + "; nothing saved as " + file);
     if (::write(part.get(), buffer.data(), n) != static_cast<ssize_t>(n)) {
       int error = errno;
       destination.remove_part(name);
@@ -306,10 +314,12 @@ awaitable<Summary> receive_raw(net::Stream& stream, const std::string& file, boo
   ::clock_gettime(CLOCK_REALTIME, &now);
   mode_t mask = ::umask(0);
   ::umask(mask);
-  if (auto ec = destination.commit(name, part.get(), 0666 & ~mask, now.tv_sec, static_cast<std::uint32_t>(now.tv_nsec))) {
+  if (auto ec = destination.commit(name, part.get(), 0666 & ~mask, now.tv_sec,
+                                   static_cast<std::uint32_t>(now.tv_nsec))) {
     destination.remove_part(name);
-    throw TransferFailure("cannot save " + file + ": " +
-                          (ec.value() == EEXIST ? std::string("it exists (--overwrite replaces it)") : ec.message()));
+    throw TransferFailure(
+        "cannot save " + file + ": " +
+        (ec.value() == EEXIST ? std::string("it exists (--overwrite replaces it)") : ec.message()));
   }
   ++summary.saved;
   if (settings.progress) {
@@ -342,13 +352,15 @@ StreamHandler raw(RawBody body, const OnSession& on_session) {
 void run_raw_sender(const PeerOptions& options, const std::string& file, const SessionSettings& settings,
                     const OnSession& on_session) {
   if (::access(file.c_str(), R_OK) != 0) throw std::invalid_argument(file + ": " + std::strerror(errno));
-  run_peer(options, true, raw([&](net::Stream& stream) { return send_raw(stream, file, settings); }, on_session));
+  run_peer(options, true,
+           raw([&](net::Stream& stream) { return send_raw(stream, file, settings); }, on_session));
 }
 
 void run_raw_receiver(const PeerOptions& options, const std::string& file, bool overwrite,
                       const SessionSettings& settings, const OnSession& on_session) {
-  run_peer(options, false,
-           raw([&](net::Stream& stream) { return receive_raw(stream, file, overwrite, settings); }, on_session));
+  run_peer(
+      options, false,
+      raw([&](net::Stream& stream) { return receive_raw(stream, file, overwrite, settings); }, on_session));
 }
 
 }  // namespace sockit::transfer

@@ -42,9 +42,9 @@ struct Summary {
   std::uint64_t unchanged = 0;  // already there, identical
   std::uint64_t failed = 0;
   std::uint64_t directories = 0;
-  std::uint64_t bytes = 0;          // file bytes that crossed the connection
-  std::uint64_t resumed_bytes = 0;  // file bytes already there, verified not re-sent
-  double seconds = 0;               // from the handshake to the end
+  std::uint64_t bytes = 0;            // file bytes that crossed the connection
+  std::uint64_t resumed_bytes = 0;    // file bytes already there, verified not re-sent
+  double seconds = 0;                 // from the handshake to the end
   std::vector<std::string> failures;  // "NAME: reason"
 };
 

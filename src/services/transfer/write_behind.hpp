@@ -33,8 +33,8 @@ class WriteBehind {
 
   // Queues: write `data` (inside `buffer`, which the job keeps) at `offset`
   // of `fd` and feed it to `digest`; waits while too many are queued.
-  boost::asio::awaitable<void> write(int fd, off_t offset, std::vector<char> buffer, std::span<const char> data,
-                                     Digest& digest);
+  boost::asio::awaitable<void> write(int fd, off_t offset, std::vector<char> buffer,
+                                     std::span<const char> data, Digest& digest);
   // Waits until every queued job is done. The errno of the first failed
   // write since the last drain, or 0.
   boost::asio::awaitable<int> drain();

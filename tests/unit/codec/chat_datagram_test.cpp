@@ -31,9 +31,10 @@ TEST(IpmsgPacket, AcceptsFeiqVersionsAndAMissingExtra) {
 }
 
 TEST(IpmsgPacket, RefusesWhatIsNotAPacket) {
-  for (std::string text : std::vector<std::string>{"hello", "1:2:3", "2:1:u:h:32:x", "1:-1:u:h:32:x", "1:1:u:h:+32:x", "1:1:u:h:4294967296:x",
-                           "1:99999999999999999999:u:h:1:", "1::u:h:1:", "1:1:u:h::x", "1:1:u\0:h:1:"s,
-                           "1:1:" + std::string(200, 'u') + ":h:1:"})
+  for (std::string text : std::vector<std::string>{"hello", "1:2:3", "2:1:u:h:32:x", "1:-1:u:h:32:x",
+                                                   "1:1:u:h:+32:x", "1:1:u:h:4294967296:x",
+                                                   "1:99999999999999999999:u:h:1:", "1::u:h:1:", "1:1:u:h::x",
+                                                   "1:1:u\0:h:1:"s, "1:1:" + std::string(200, 'u') + ":h:1:"})
     EXPECT_FALSE(parse_packet(text)) << text;
 }
 
@@ -108,7 +109,8 @@ TEST(ChatDatagram, PresenceAndAcks) {
 TEST(ChatDatagram, TooLongMessagesAreRefusedWithTheLimit) {
   Identity me;
   EXPECT_EQ(why_unsendable(me, "hi", false), "");
-  EXPECT_NE(why_unsendable(me, std::string(kMaxDatagram, 'x'), false).find("does not fit"), std::string::npos);
+  EXPECT_NE(why_unsendable(me, std::string(kMaxDatagram, 'x'), false).find("does not fit"),
+            std::string::npos);
   EXPECT_EQ(why_unsendable(me, std::string(kMaxPlainText, 'x'), true), "");
   EXPECT_NE(why_unsendable(me, std::string(kMaxPlainText + 1, 'x'), true).find("1024"), std::string::npos);
   EXPECT_NE(why_unsendable(me, "", false), "");
@@ -121,9 +123,12 @@ TEST(ChatDatagram, TooLongMessagesAreRefusedWithTheLimit) {
 
 TEST(TextEncoding, InvalidBytesBecomeReplacementCharacters) {
   EXPECT_TRUE(is_valid_utf8("héllo"));
-  EXPECT_FALSE(is_valid_utf8("\xC0\xAF"));  // overlong '/'
+  EXPECT_FALSE(is_valid_utf8("\xC0\xAF"));      // overlong '/'
   EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));  // surrogate
-  EXPECT_EQ(sanitize_utf8("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(sanitize_utf8("a\xFF"
+                          "b"),
+            "a\xEF\xBF\xBD"
+            "b");
   EXPECT_EQ(decode_text("a\xFF", true), "a\xEF\xBF\xBD");
   // A lone GBK lead byte at the end.
   EXPECT_EQ(gbk_to_utf8("\xC4\xE3\xBA"), "你\xEF\xBF\xBD");
@@ -133,6 +138,9 @@ TEST(TextEncoding, InvalidBytesBecomeReplacementCharacters) {
 TEST(TextEncoding, ControlCharactersCannotReachTheTerminal) {
   EXPECT_EQ(printable("a\x1b[2Jb"), "a\xEF\xBF\xBD[2Jb");
   EXPECT_EQ(printable("line1\r\nline2\tx"), "line1\nline2\tx");
-  EXPECT_EQ(printable("\xC2\x9B" "31m"), "\xEF\xBF\xBD" "31m");
+  EXPECT_EQ(printable("\xC2\x9B"
+                      "31m"),
+            "\xEF\xBF\xBD"
+            "31m");
   EXPECT_EQ(escape_line("a\\b\nc"), "a\\\\b\\nc");
 }

@@ -37,7 +37,9 @@ std::string decode(std::string_view encoding, std::string_view data, std::string
   std::string out;
   if (!decoder) return out;
   for (std::size_t at = 0; at < data.size(); at += 7)
-    if (!decoder->decode(data.substr(at, 7), [&](std::string_view d) { out += d; }, error)) return out;
+    if (!decoder->decode(
+            data.substr(at, 7), [&](std::string_view d) { out += d; }, error))
+      return out;
   decoder->finish(error);
   return out;
 }
@@ -61,7 +63,8 @@ TEST(HttpResponse, ContentLengthInAnyPieces) {
 
 TEST(HttpResponse, ChunkedSplitAtEveryByte) {
   const std::string response =
-      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: x\r\n\r\n";
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: "
+      "x\r\n\r\n";
   for (std::size_t step : {1, 2, 5, 1000}) {
     ResponseParser parser(8192, false);
     std::string error;
@@ -111,7 +114,8 @@ TEST(HttpResponse, LimitsAndGarbage) {
   ResponseParser big(1024, false);
   std::string error;
   std::string head = "HTTP/1.1 200 OK\r\n";
-  for (int i = 0; i < 100; ++i) head += "X-Filler-" + std::to_string(i) + ": " + std::string(40, 'x') + "\r\n";
+  for (int i = 0; i < 100; ++i)
+    head += "X-Filler-" + std::to_string(i) + ": " + std::string(40, 'x') + "\r\n";
   parse(big, head + "\r\n", 10, error);
   EXPECT_NE(error.find("larger than the limit"), std::string::npos) << error;
 

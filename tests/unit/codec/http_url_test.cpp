@@ -74,8 +74,9 @@ TEST(HttpUrl, FileNamesAreNeverPaths) {
   EXPECT_EQ(file_name_from_url(url("http://h/%2E%2E")), "");
   EXPECT_EQ(file_name_from_disposition("attachment; filename=\"report.pdf\""), "report.pdf");
   EXPECT_EQ(file_name_from_disposition("attachment; filename=plain.txt; size=3"), "plain.txt");
-  EXPECT_EQ(file_name_from_disposition("attachment; filename=\"a.txt\"; filename*=UTF-8''%E2%82%AC%20rates.txt"),
-            "\xE2\x82\xAC rates.txt");
+  EXPECT_EQ(
+      file_name_from_disposition("attachment; filename=\"a.txt\"; filename*=UTF-8''%E2%82%AC%20rates.txt"),
+      "\xE2\x82\xAC rates.txt");
   EXPECT_EQ(file_name_from_disposition("attachment; filename=\"../../.bashrc\""), ".bashrc");
   EXPECT_EQ(file_name_from_disposition("attachment; filename=\"..\""), "");
   EXPECT_EQ(file_name_from_disposition("attachment; filename=\"a\\nb\""), "anb");

@@ -60,7 +60,8 @@ TEST(Both, TheFirstFailureIsRethrownAsItself) {
   EXPECT_EQ(run(sockit::net::both(fail_after(50ms, "left"), fail_after(1ms, "right, which failed first"))),
             "right, which failed first");
   EXPECT_EQ(run(sockit::net::both(fail_after(1ms, "disk full"), fail_after(10s, "never"))), "disk full");
-  EXPECT_EQ(run(sockit::net::both(fail_after(10s, "never"), fail_after(1ms, "peer refused"))), "peer refused");
+  EXPECT_EQ(run(sockit::net::both(fail_after(10s, "never"), fail_after(1ms, "peer refused"))),
+            "peer refused");
 }
 
 TEST(Both, AFailureAfterTheOtherFinished) {

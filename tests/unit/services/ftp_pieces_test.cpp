@@ -44,8 +44,9 @@ TEST(FtpAccounts, KindsPermissionsAndRoots) {
 TEST(FtpAccounts, MistakesAreOneLineErrors) {
   EXPECT_EQ(error_of("[user.a]\npassword = \"plain\"\n"),
             "accounts.toml:2: user.a.password: expected an argon2id hash (make one with: sockit ftp passwd)");
-  EXPECT_NE(error_of("[user.a]\npassword = \"$argon2id$x\"\npermissions = [\"fly\"]\n").find("use list, read"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of("[user.a]\npassword = \"$argon2id$x\"\npermissions = [\"fly\"]\n").find("use list, read"),
+      std::string::npos);
   EXPECT_NE(error_of("[anonymous]\nincoming = \"../x\"\n").find("anonymous.incoming"), std::string::npos);
   EXPECT_NE(error_of("[users.a]\n").find("unknown key"), std::string::npos);
   EXPECT_NE(error_of("").find("no account"), std::string::npos);
@@ -77,8 +78,10 @@ idle_timeout = 30
   EXPECT_TRUE(config.ftp[0].create_root);
   EXPECT_EQ(config.ftp[0].passive_min, 50000);
   EXPECT_EQ(config.ftp[0].idle_timeout, std::chrono::seconds(30));
-  EXPECT_THROW(serve::parse_serve_config("[ftp.x]\nlisten = [\"127.0.0.1:0\"]\n", "t"), std::invalid_argument);
-  EXPECT_THROW(serve::parse_serve_config("[ftp.x]\nroot = \"/r\"\nmystery = 1\n", "t"), std::invalid_argument);
+  EXPECT_THROW(serve::parse_serve_config("[ftp.x]\nlisten = [\"127.0.0.1:0\"]\n", "t"),
+               std::invalid_argument);
+  EXPECT_THROW(serve::parse_serve_config("[ftp.x]\nroot = \"/r\"\nmystery = 1\n", "t"),
+               std::invalid_argument);
   EXPECT_TRUE(serve::parse_serve_config(serve::default_serve_config(), "built-in").ftp.empty());
 }
 
