@@ -19,14 +19,6 @@ def tree():
     rmtree(base)
 
 
-def has_ipv6():
-    try:
-        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-        s.bind(("::1", 0))
-        s.close()
-        return True
-    except OSError:
-        return False
 
 
 def fetch(ftp, name):
@@ -87,7 +79,6 @@ def test_rest_resumes_a_download(start_server, tree):
     ftp.quit()
 
 
-@pytest.mark.skipif(not has_ipv6(), reason="no IPv6 loopback")
 @pytest.mark.parametrize("passive", [True, False])
 def test_ipv6_epsv_and_eprt(start_server, tree, passive):
     srv = start_ftp(start_server, "--listen", "[::1]:0", "--root", tree)

@@ -3,7 +3,6 @@ with -C -, delete with -Q) and lftp (mirror a tree down and up)."""
 
 import filecmp
 import os
-import shutil
 
 import pytest
 
@@ -75,7 +74,6 @@ def test_curl_anonymous_is_read_only(start_server, setup):
     assert r.returncode != 0 and b"550" in r.stderr, describe(r)
 
 
-@pytest.mark.skipif(shutil.which("lftp") is None, reason="lftp is not installed (scripts/install-deps test)")
 def test_lftp_mirror_down_and_up(start_server, setup):
     srv = start_ftp(start_server, "--root", setup["root"], "--accounts", setup["accounts"])
     down = os.path.join(setup["base"], "down")
