@@ -57,7 +57,7 @@ def start_server(sockit_bin, sockdir):  # sockdir: removed only after the server
     """
     servers = []
 
-    def start(*args, argv=None, expect=None, grace=True, env=None):
+    def start(*args, argv=None, expect=None, grace=True, env=None, cwd=None):
         args = list(args)
         if argv is None:
             argv = ["echo", "serve"]
@@ -66,7 +66,7 @@ def start_server(sockit_bin, sockdir):  # sockdir: removed only after the server
             if expect is None:
                 expect = count_endpoints(args) or 2
         full = [os.path.abspath(os.environ["SOCKIT_BIN"])] + list(argv) + args + ["--print-address"]
-        srv = Server(full, expect=expect, env=env)
+        srv = Server(full, expect=expect, env=env, cwd=cwd)
         servers.append(srv)
         return srv
 

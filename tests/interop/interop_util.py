@@ -106,7 +106,7 @@ class Server:
     goes to a temporary file that is checked for sanitizer reports.
     """
 
-    def __init__(self, argv, expect, env=None, start_timeout=START_TIMEOUT):
+    def __init__(self, argv, expect, env=None, start_timeout=START_TIMEOUT, cwd=None):
         self.argv = list(argv)
         self._stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
@@ -115,6 +115,7 @@ class Server:
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             env=env,
+            cwd=cwd,
         )
         self.pid = self.proc.pid
         self.returncode = None

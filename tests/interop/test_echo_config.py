@@ -2,9 +2,7 @@
 and one-line errors for bad configs."""
 
 import os
-import shutil
 import socket
-import subprocess
 import time
 import tomllib
 
@@ -48,52 +46,86 @@ def test_print_default_config_is_valid_toml(sockit_bin):
     assert main.get("idle_timeout") == 300
     assert main.get("max_message") == 65536
     assert "engine" in cfg
-    assert set(cfg) <= {"engine", "echo", "exec"}, f"unexpected top-level tables: {list(cfg)}"
+    assert set(cfg) <= {"engine", "echo", "exec", "ftp"}, f"unexpected top-level tables: {list(cfg)}"
     # exec is in the default, but runs only once a token exists.
     assert cfg["exec"]["main"]["listen"] == ["127.0.0.1:7022"]
     assert cfg["exec"]["main"]["if_no_token"] == "skip"
+    # FTP shares ./share read-only to anonymous on loopback only.
+    ftp = cfg["ftp"]["main"]
+    assert ftp["listen"] == ["127.0.0.1:2121"]
+    assert ftp["root"] == "./share" and ftp["create_root"] is True
+    assert ftp["accounts"] == ""
+
+
+def curl_ftp(args, timeout=20):
+    return run(["curl", "-sS", "--max-time", "10", *args], timeout=timeout)
+
+
+def assert_default_ftp_share(url, share_dir):
+    """The default FTP service lists and serves ./share to anonymous, and
+    refuses an upload."""
+    assert os.path.isdir(share_dir), "./share was not created"
+    with open(os.path.join(share_dir, "hello.txt"), "wb") as f:
+        f.write(b"shared by default\n")
+    r = curl_ftp(["-l", url])
+    assert r.returncode == 0 and r.stdout.split() == [b"hello.txt"], describe(r)
+    r = curl_ftp([url + "hello.txt"])
+    assert r.returncode == 0 and r.stdout == b"shared by default\n", describe(r)
+    r = curl_ftp(["-T", "-", url + "upload.txt"])  # anonymous is read-only
+    assert r.returncode != 0 and not os.path.exists(os.path.join(share_dir, "upload.txt")), describe(r)
 
 
 def test_default_config_accepted_by_serve(sockit_bin, start_server, sockdir):
-    """The printed default, with only its ports turned into 0, runs as is."""
+    """The printed default, with only its ports turned into 0, runs as is:
+    echo on TCP and UDP, and FTP sharing ./share (made in the working
+    directory)."""
     r = run([sockit_bin, "serve", "--print-default-config"], timeout=20)
     assert r.returncode == 0, describe(r)
     text = r.stdout.decode()
     assert text.count('"127.0.0.1:7007"') == 2, text
-    path = write(sockdir, "default.toml", text.replace('"127.0.0.1:7007"', '"127.0.0.1:0"'))
-    srv = start_server(argv=["serve", "--config", path], expect=2)
-    assert {a.kind for a in srv.addresses} == {"tcp", "udp"}
-    assert probe_stream(srv.tcp) == b"abc\n"
+    assert text.count('"127.0.0.1:2121"') == 1, text
+    text = text.replace('"127.0.0.1:7007"', '"127.0.0.1:0"').replace('"127.0.0.1:2121"', '"127.0.0.1:0"')
+    path = write(sockdir, "default.toml", text)
+    srv = start_server(argv=["serve", "--config", path], expect=3, cwd=sockdir)
+    assert sorted(a.kind for a in srv.addresses) == ["tcp", "tcp", "udp"]
+    echo_tcp = [a for a in srv.of_kind("tcp") if probe_stream(a) == b"abc\n"]
+    assert len(echo_tcp) == 1, srv.addresses
     u = udp_socket(srv.udp)
     u.sendto(b"dgram", srv.udp.sockaddr)
     assert u.recv(100) == b"dgram"
     u.close()
+    (ftp,) = [a for a in srv.of_kind("tcp") if a is not echo_tcp[0]]
+    assert_default_ftp_share(f"ftp://{ftp.host}:{ftp.port}/", os.path.join(sockdir, "share"))
 
 
-def _netns_available():
-    if shutil.which("unshare") is None or shutil.which("nsenter") is None:
-        return False
-    r = subprocess.run(["unshare", "-n", "true"], stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
-    return r.returncode == 0
-
-
-@pytest.mark.skipif(not _netns_available(), reason="needs unshare -n (root) for a private 7007")
 @pytest.mark.parametrize("argv", [["serve"], ["echo", "serve"]], ids=["serve", "echo-serve"])
-def test_builtin_default_listens_on_7007(sockit_bin, argv):
-    """With no config or addresses, sockit listens on 127.0.0.1:7007 TCP and UDP.
-    Runs in a private network namespace so the fixed port cannot collide."""
+def test_builtin_default_listens_on_fixed_ports(sockit_bin, sockdir, argv):
+    """With no config or addresses, `sockit echo serve` listens on
+    127.0.0.1:7007 TCP and UDP, and `sockit serve` adds FTP on 2121 sharing
+    ./share. Runs in a private network namespace so the fixed ports cannot
+    collide."""
     cmd = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$0" "$@"',
            sockit_bin, *argv, "--print-address"]
-    srv = Server(cmd, expect=2)
+    with_ftp = argv == ["serve"]
+    srv = Server(cmd, expect=3 if with_ftp else 2, cwd=sockdir)
     try:
-        assert sorted(a.text for a in srv.addresses) == ["tcp://127.0.0.1:7007",
-                                                          "udp://127.0.0.1:7007"]
+        wanted = ["tcp://127.0.0.1:7007", "udp://127.0.0.1:7007"]
+        if with_ftp:
+            wanted.append("tcp://127.0.0.1:2121")
+        assert sorted(a.text for a in srv.addresses) == sorted(wanted)
         ns = ["nsenter", f"--net=/proc/{srv.pid}/ns/net"]
         r = run(ns + ["nc", "-N", "127.0.0.1", "7007"], input=b"in the namespace\n", timeout=20)
         assert r.stdout == b"in the namespace\n", r.stderr
         r = run(ns + ["nc", "-u", "-w1", "127.0.0.1", "7007"], input=b"udp too\n", timeout=20)
         assert r.stdout == b"udp too\n", r.stderr
+        if with_ftp:
+            share = os.path.join(sockdir, "share")
+            with open(os.path.join(share, "in-ns.txt"), "wb") as f:
+                f.write(b"namespace share\n")
+            r = run(ns + ["curl", "-sS", "--max-time", "10", "ftp://127.0.0.1:2121/in-ns.txt"], timeout=20)
+            assert r.returncode == 0 and r.stdout == b"namespace share\n", describe(r)
+        else:
+            assert not os.path.exists(os.path.join(sockdir, "share"))
     finally:
         srv.assert_clean_exit()
 

@@ -63,19 +63,19 @@ max_per_ip = 32
 # max_per_ip = 4
 # stall_timeout = 60       # seconds without a byte moving
 
-# An FTP server (docs/ftp.md). Off unless an [ftp.NAME] table is here;
-# uncomment to share ./share read-only to anonymous (try: curl ftp://127.0.0.1:2121/):
-# [ftp.main]
-# listen = ["127.0.0.1:2121"]
-# root = "./share"
-# create_root = true       # make root if missing
-# accounts = ""            # TOML accounts file (real, guest, anonymous); "" = anonymous read-only
-# passive_ports = "49152-65534"
-# max_connections = 1000
-# max_per_ip = 256
-# idle_timeout = 300       # seconds between commands
-# data_timeout = 60        # seconds a transfer may move no byte
-# xferlog = ""             # transfer log file (xferlog format)
+# An FTP server (docs/ftp.md): ./share (made if missing) read-only to
+# anonymous. Try: curl ftp://127.0.0.1:2121/  or  sockit get ftp://127.0.0.1:2121/FILE
+[ftp.main]
+listen = ["127.0.0.1:2121"]
+root = "./share"
+create_root = true       # make root if missing
+accounts = ""            # TOML accounts file (real, guest, anonymous); "" = anonymous read-only
+passive_ports = "49152-65534"
+max_connections = 1000
+max_per_ip = 256
+idle_timeout = 300       # seconds between commands
+data_timeout = 60        # seconds a transfer may move no byte
+xferlog = ""             # transfer log file (xferlog format)
 )";
 
 class Reader {

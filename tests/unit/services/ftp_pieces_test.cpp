@@ -82,7 +82,12 @@ idle_timeout = 30
                std::invalid_argument);
   EXPECT_THROW(serve::parse_serve_config("[ftp.x]\nroot = \"/r\"\nmystery = 1\n", "t"),
                std::invalid_argument);
-  EXPECT_TRUE(serve::parse_serve_config(serve::default_serve_config(), "built-in").ftp.empty());
+  auto builtin = serve::parse_serve_config(serve::default_serve_config(), "built-in");
+  ASSERT_EQ(builtin.ftp.size(), 1u);  // ./share, anonymous read-only, loopback only
+  EXPECT_EQ(builtin.ftp[0].listen, std::vector<std::string>{"127.0.0.1:2121"});
+  EXPECT_EQ(builtin.ftp[0].root, "./share");
+  EXPECT_TRUE(builtin.ftp[0].create_root);
+  EXPECT_TRUE(builtin.ftp[0].accounts_file.empty());
 }
 
 TEST(FtpXferlog, Format) {
