@@ -268,9 +268,8 @@ def test_typed_text_gets_one_plain_text_line(exec_server):
 
 
 def test_nc_gets_one_plain_text_line(exec_server):
-    nc = shutil.which("nc") or shutil.which("ncat")
-    if not nc:
-        pytest.skip("no nc on this machine")
+    nc = shutil.which("nc")
+    assert nc, "nc (netcat-openbsd) comes from scripts/install-deps"
     srv = exec_server()
     r = subprocess.run(f"printf 'ls\\n' | {nc} -q 3 127.0.0.1 {srv.addr.port} || "
                        f"printf 'ls\\n' | {nc} 127.0.0.1 {srv.addr.port}", shell=True,

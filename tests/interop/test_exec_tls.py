@@ -4,17 +4,13 @@ use, certificates made by openssl, a CA (--cacert), plain/TLS mismatches."""
 import hashlib
 import os
 import re
-import shutil
 import subprocess
-
-import pytest
 
 from exec_util import (  # noqa: F401  (fixtures)
     exec_home, exec_server, run_client, run_server_to_exit, write_random_file, sha256_file,
 )
 from interop_util import assert_one_line_error
 
-pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl tool")
 
 
 def openssl(*args, cwd=None):

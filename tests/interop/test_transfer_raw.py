@@ -3,7 +3,6 @@ both roles (sockit listening or connecting). The receiver still writes to a
 part name and renames at a clean end of stream."""
 
 import os
-import shutil
 import subprocess
 
 import pytest
@@ -11,9 +10,6 @@ import pytest
 from transfer_util import (  # noqa: F401  (kit is a fixture)
     MIB, big_file, free_port, kit, names, parse_summary, same_content, wait_listening,
 )
-
-pytestmark = pytest.mark.skipif(shutil.which("nc") is None, reason="needs nc (netcat-openbsd)")
-
 
 def nc(*args, stdin=None, stdout=subprocess.PIPE, timeout=60):
     return subprocess.run(["nc", *args], stdin=stdin if stdin is not None else subprocess.DEVNULL,

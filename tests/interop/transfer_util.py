@@ -259,7 +259,7 @@ class Kit:
         r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", path],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
         if r.returncode != 0:
-            pytest.skip(f"cannot mount a tmpfs here: {r.stderr.decode().strip()}")
+            pytest.fail(f"cannot mount a tmpfs here: {r.stderr.decode().strip()}")
         self._mounts.append(path)
         return path
 
