@@ -19,6 +19,8 @@ void add_echo_command(CLI::App& app, Action& action);
 void add_exec_command(CLI::App& app, Action& action);
 void add_transfer_commands(CLI::App& app, Action& action);  // send, recv
 void add_ftp_command(CLI::App& app, Action& action);
+// The client's options on the `ftp` command (a URL, -e, --tls, ...).
+void add_ftp_client(CLI::App* ftp, Action& action);
 void add_get_command(CLI::App& app, Action& action);
 void add_chat_command(CLI::App& app, Action& action);
 

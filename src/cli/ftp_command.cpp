@@ -49,13 +49,19 @@ void add_ftp_command(CLI::App& app, Action& action) {
     ServeFlags serve_flags;
   };
   auto o = std::make_shared<Options>();
-  auto* cmd = app.add_subcommand("ftp", "FTP server ('ftp serve') and password hashes ('ftp passwd')");
-  cmd->require_subcommand(1);
+  auto* cmd = app.add_subcommand(
+      "ftp", "FTP client ('ftp URL'), server ('ftp serve') and password hashes ('ftp passwd')");
+  cmd->require_subcommand(0, 1);
+  add_ftp_client(cmd, action);  // ftp_client_command.cpp: the URL, -e and the client's options
   cmd->footer(R"(Examples:
+  sockit ftp ftp://ftp.example.org/pub                an interactive shell (ls, cd, get, put, mget, ...)
+  sockit ftp ftp://bob@host/ -e 'cd in; put a.txt'    run commands and exit (0 only if all succeed)
+  sockit ftp ftps://host/ -e 'mget *.iso'             FTPS (TLS from the start); --tls for AUTH TLS on ftp://
   sockit ftp serve --root ./share                     anonymous read-only on 127.0.0.1:2121
   sockit ftp serve --listen 0.0.0.0:21 --root /srv/ftp --accounts ftp-users.toml
   sockit ftp passwd >> hash.txt                       an argon2id hash for the accounts file
-See docs/ftp.md for the accounts file and every limit.)");
+Type 'help' in the shell for its commands. See docs/ftp-client.md for the client,
+docs/ftp.md for the server's accounts file and every limit.)");
 
   auto* serve = cmd->add_subcommand("serve", "Run an FTP server");
   auto& s = o->server;

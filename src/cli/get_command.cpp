@@ -168,7 +168,8 @@ int run_get(GetOptions& o) {
 
 void add_get_command(CLI::App& app, Action& action) {
   auto o = std::make_shared<GetOptions>();
-  auto* get = app.add_subcommand("get", "Download URLs (http, https, ftp) as curl and wget do, and faster");
+  auto* get =
+      app.add_subcommand("get", "Download URLs (http, https, ftp, ftps) as curl and wget do, and faster");
   get->add_option("urls", o->urls, "URL... (http:// is assumed when there is no scheme)")->required();
   get->add_option("-o,--output", o->outputs, "Write to FILE (once per URL, in order; - is stdout)");
   get->add_flag("-O,--remote-name", o->remote_name,
@@ -187,6 +188,8 @@ void add_get_command(CLI::App& app, Action& action) {
   get->add_flag("-k,--insecure", o->network.insecure, "Do not check the server's certificate");
   get->add_option("--cacert", o->network.cacert,
                   "Trust the CA certificates in FILE (PEM) instead of the system's");
+  get->add_flag("--ssl-reqd", o->network.ftp_ssl_required,
+                "ftp:// URLs: switch to TLS with AUTH TLS, or fail (ftps:// is TLS from the start)");
   get->add_option("--unix-socket", o->network.unix_socket, "Connect to this Unix socket instead of the host");
   get->add_option("--connect-timeout", o->connect_timeout_s, "Seconds to connect (default 30)")
       ->check(CLI::PositiveNumber);
@@ -220,11 +223,13 @@ void add_get_command(CLI::App& app, Action& action) {
   sockit get -I https://example.com/                   only the response head
   sockit get --raw http://example.com/                 what the server sent, byte for byte
   sockit get -O ftp://user:pw@host/dir/file            FTP (passive, resumed with REST)
+  sockit get -O ftps://host/dir/file                   FTPS, TLS from the start (port 990)
+  sockit get --ssl-reqd -O ftp://host/dir/file         FTP switched to TLS (AUTH TLS) or fail
 Exit status (curl's): 0 ok; 3 bad URL; 6 cannot resolve; 7 cannot connect;
 18 partial; 22 HTTP error (4xx/5xx: no file is left); 23 write error; 28 timeout;
 35 TLS handshake; 47 too many redirects; 56 receive error; 60 bad certificate;
 61 bad content encoding; 2 bad usage; ftp://: 8 not an FTP reply, 19 RETR
-refused, 67 login refused, 78 no such file.)");
+refused, 64 TLS refused (--ssl-reqd), 67 login refused, 78 no such file.)");
   get->callback([&action, o, get] {
     o->has_data = get->count("--data") > 0;
     action = [o]() {

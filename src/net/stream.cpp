@@ -57,6 +57,15 @@ void Stream::close() {
   socket().close(ignored);
 }
 
+ssl_st* Stream::tls_handle() {
+  return tls_ ? tls_->stream.native_handle() : nullptr;
+}
+
+awaitable<void> Stream::shutdown_tls(error_code& ec) {
+  auto [e] = co_await tls_->stream.async_shutdown(use_tuple);
+  ec = e;
+}
+
 awaitable<void> Stream::handshake_server(error_code& ec) {
   auto [e] = co_await tls_->stream.async_handshake(ssl::stream_base::server, use_tuple);
   ec = e;

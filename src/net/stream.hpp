@@ -14,6 +14,8 @@
 #include <span>
 #include <string>
 
+struct ssl_st;  // OpenSSL's SSL
+
 namespace sockit::net {
 
 class Stream {
@@ -47,6 +49,13 @@ class Stream {
 
   StreamSocket& socket();
   void close();
+
+  // TLS only: OpenSSL's handle, for what Asio does not wrap (session
+  // resumption for FTPS data connections).
+  ssl_st* tls_handle();
+  // TLS only: sends close_notify and waits (at most until the peer closes)
+  // for the peer's; the caller bounds it in time.
+  boost::asio::awaitable<void> shutdown_tls(boost::system::error_code& ec);
 
  private:
   struct Tls;

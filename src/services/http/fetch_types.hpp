@@ -33,6 +33,7 @@ enum ExitCode : int {
   kRetrFailed = 19,
   kLoginDenied = 67,
   kRemoteFileNotFound = 78,
+  kSslRequired = 64,  // --ssl-reqd and the server refused AUTH TLS
 };
 
 // One line for humans and the exit code it maps to. `transient` failures
@@ -60,7 +61,8 @@ struct NetworkOptions {
   std::chrono::milliseconds stall_timeout{std::chrono::seconds(60)};
   std::string cacert;  // empty: the system's CAs
   bool insecure = false;
-  std::string unix_socket;  // connect here whatever the URL's host
+  bool ftp_ssl_required = false;  // --ssl-reqd: ftp:// URLs switch to TLS (AUTH TLS) or fail
+  std::string unix_socket;        // connect here whatever the URL's host
   int max_redirects = 20;
   int retries = 0;
   std::chrono::milliseconds retry_delay{std::chrono::seconds(1)};  // doubles each time
