@@ -1,8 +1,9 @@
 // Everything `sockit get` parses from a server or a user: the response
 // (head, chunked and length-delimited bodies, fed in pieces), gzip/deflate
 // bodies, Location and Content-Range values, Content-Disposition names and
-// URLs, and FTP replies. The first byte picks the parser.
+// URLs, FTP replies and ftp:// URLs. The first byte picks the parser.
 #include "codec/ftp/client_reply.hpp"
+#include "codec/ftp/ftp_url.hpp"
 #include "codec/http/content_decoder.hpp"
 #include "codec/http/request.hpp"
 #include "codec/http/response_parser.hpp"
@@ -59,6 +60,12 @@ void values(std::string_view input) {
     (void)url->text();
   }
   if (auto url = parse_url(input, error)) file_name_from_url(*url);
+  // sockit ftp's URLs: nothing that would end an FTP command line gets through.
+  if (auto ftp = sockit::codec::ftp::parse_ftp_url(input, error)) {
+    for (const auto* part : {&ftp->user, &ftp->password, &ftp->path, &ftp->host})
+      if (part->find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) std::abort();
+    if (ftp->host.empty() || ftp->port == 0) std::abort();
+  }
   auto name = file_name_from_disposition(input);
   if (name.find('/') != std::string::npos || name == "." || name == "..") std::abort();
   if (auto range = parse_content_range(input)) {

@@ -31,7 +31,7 @@ struct CommandInfo {
 };
 
 constexpr std::array<CommandInfo, 33> kCommands = {{
-    {"open", "open URL|HOST[:PORT]", "connect and log in (anonymous unless the URL names a user)"},
+    {"open", "open [-n] URL|HOST[:PORT]", "connect and log in (anonymous unless the URL names a user; -n: not)"},
     {"user", "user NAME [PASSWORD]", "log in as NAME (the password is asked for when missing)"},
     {"close", "close", "log out and disconnect"},
     {"ls", "ls [PATH]", "list a directory (LIST, the long form)"},
@@ -129,8 +129,10 @@ awaitable<void> Shell::dispatch(const std::string& name, const std::vector<std::
     if (args.size() < least || args.size() > most) usage(name);
   };
   if (name == "open") {
-    need(1, 1);
-    co_await open(args[0]);
+    // -n: connect only (then 'user'), as ftp -n.
+    bool login = !(args.size() == 2 && args[0] == "-n");
+    if (args.size() != 1 && login) usage(name);
+    co_await open(args.back(), login);
   } else if (name == "user") {
     need(1, 2);
     auto& client = connected();
@@ -269,7 +271,8 @@ awaitable<void> Shell::dispatch(const std::string& name, const std::vector<std::
 void Shell::status() const {
   if (client_ && client_->connected()) {
     fmt::print("Connected to {}{} as {}.\n", client_->origin(),
-               client_->secure() ? " over TLS (control and data protected)" : "", user_);
+               client_->secure() ? " over TLS (control and data protected)" : "",
+               user_.empty() ? "no one yet (use 'user')" : user_);
   } else {
     fmt::print("Not connected.\n");
   }
@@ -278,7 +281,7 @@ void Shell::status() const {
   fmt::print("Local directory: {}\n", std::filesystem::current_path().string());
 }
 
-awaitable<void> Shell::open(const std::string& target) {
+awaitable<void> Shell::open(const std::string& target, bool login) {
   std::string error;
   auto url = codec::ftp::parse_ftp_url(target, error);
   if (!url) throw ShellFailure(error, 2);
@@ -301,26 +304,27 @@ awaitable<void> Shell::open(const std::string& target) {
   auto fresh = std::make_unique<FtpClient>(client);
   auto greeting = co_await fresh->connect();
   say(fmt::format("Connected to {}{}: {}", fresh->origin(), fresh->secure() ? " (TLS)" : "", greeting.text));
+  client_ = std::move(fresh);  // kept after a refused login: 'user' may try again
+  user_.clear();
+  if (!login) co_return;
   std::string user = url->has_user && !url->user.empty() ? url->user : "anonymous";
   std::string password = "sockit@";
   if (user != "anonymous" && user != "ftp") {
     if (url->has_password) {
       password = url->password;
     } else {
-      auto asked = options_.ask_secret
-                       ? options_.ask_secret(fmt::format("Password for {}@{}: ", user, url->host))
-                       : std::nullopt;
+      auto asked = options_.ask_secret ? options_.ask_secret(fmt::format("Password for {}@{}: ", user, url->host))
+                                       : std::nullopt;
       if (!asked)
-        throw ShellFailure(
-            fmt::format("no password for {} (put it in the URL: ftp://{}:PASSWORD@...)", user, user), 2);
+        throw ShellFailure(fmt::format("no password for {} (put it in the URL: ftp://{}:PASSWORD@...)", user, user),
+                           2);
       password = *asked;
     }
   } else if (url->has_password) {
     password = url->password;
   }
-  co_await fresh->login(user, password);
-  co_await fresh->set_type(binary_);
-  client_ = std::move(fresh);
+  co_await client_->login(user, password);
+  co_await client_->set_type(binary_);
   user_ = user;
   say("Logged in as " + user + ".");
   if (!url->path.empty()) co_await client_->cwd(url->path);

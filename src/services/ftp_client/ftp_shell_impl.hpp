@@ -27,7 +27,7 @@ class Shell {
   // One command line. Throws ShellFailure, FtpError or another
   // std::exception (a local file that cannot be written).
   boost::asio::awaitable<void> run_line(const std::string& line);
-  boost::asio::awaitable<void> open(const std::string& target);
+  boost::asio::awaitable<void> open(const std::string& target, bool login = true);
   // Logs out if still connected.
   boost::asio::awaitable<void> leave();
   bool done() const { return done_; }
