@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   sockit exec 127.0.0.1 -- uname -a    run a command on a sockit exec server
   sockit recv --dir in                 wait for files; on the other machine: sockit send HOST FILE...
   sockit ftp serve --root ./share      share a folder read-only over FTP (anonymous)
+  sockit ftp ftp://host/pub -e 'mget *.iso'   an FTP client: a shell, or commands with -e
   sockit get -O https://host/file.iso  download, resumable (-c), in ranges (--split 4)
   sockit chat --to 192.168.1.20        LAN chat with an IP Messenger / sockit / tutorial peer
 
