@@ -22,15 +22,18 @@ namespace {
 // A password typed at the terminal without echo; nothing without one.
 std::optional<std::string> ask_password(const std::string& prompt) {
   if (!::isatty(STDIN_FILENO)) return std::nullopt;
+  // Echo goes off before the prompt shows, so nothing typed after it is
+  // echoed; TCSANOW keeps what was typed ahead.
   termios saved{};
-  fmt::print(stderr, "{}", prompt);
   ::tcgetattr(STDIN_FILENO, &saved);
   termios quiet = saved;
   quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-  ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  fmt::print(stderr, "{}", prompt);
+  std::fflush(stderr);
   std::string line;
   bool got = static_cast<bool>(std::getline(std::cin, line));
-  ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+  ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
   fmt::print(stderr, "\n");
   if (!got) return std::nullopt;
   if (!line.empty() && line.back() == '\r') line.pop_back();

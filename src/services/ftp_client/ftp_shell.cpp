@@ -31,7 +31,8 @@ struct CommandInfo {
 };
 
 constexpr std::array<CommandInfo, 33> kCommands = {{
-    {"open", "open [-n] URL|HOST[:PORT]", "connect and log in (anonymous unless the URL names a user; -n: not)"},
+    {"open", "open [-n] URL|HOST[:PORT]",
+     "connect and log in (anonymous unless the URL names a user; -n: not)"},
     {"user", "user NAME [PASSWORD]", "log in as NAME (the password is asked for when missing)"},
     {"close", "close", "log out and disconnect"},
     {"ls", "ls [PATH]", "list a directory (LIST, the long form)"},
@@ -313,11 +314,12 @@ awaitable<void> Shell::open(const std::string& target, bool login) {
     if (url->has_password) {
       password = url->password;
     } else {
-      auto asked = options_.ask_secret ? options_.ask_secret(fmt::format("Password for {}@{}: ", user, url->host))
-                                       : std::nullopt;
+      auto asked = options_.ask_secret
+                       ? options_.ask_secret(fmt::format("Password for {}@{}: ", user, url->host))
+                       : std::nullopt;
       if (!asked)
-        throw ShellFailure(fmt::format("no password for {} (put it in the URL: ftp://{}:PASSWORD@...)", user, user),
-                           2);
+        throw ShellFailure(
+            fmt::format("no password for {} (put it in the URL: ftp://{}:PASSWORD@...)", user, user), 2);
       password = *asked;
     }
   } else if (url->has_password) {

@@ -67,7 +67,8 @@ TEST(RemoteListing, DosForm) {
 
 TEST(RemoteListing, WholeListings) {
   auto list = ftp::parse_listing(
-      "total 8\r\n-rw-r--r-- 1 ftp ftp 3 Nov 30 12:45 a.txt\r\n\r\ndrwxr-xr-x 2 ftp ftp 4096 Nov 30 12:45 sub\r\n",
+      "total 8\r\n-rw-r--r-- 1 ftp ftp 3 Nov 30 12:45 a.txt\r\n\r\ndrwxr-xr-x 2 ftp ftp 4096 Nov 30 12:45 "
+      "sub\r\n",
       ListingFormat::list);
   ASSERT_EQ(list.size(), 2u);
   EXPECT_EQ(list[0].name, "a.txt");
