@@ -10,7 +10,7 @@ import pytest
 from transfer_util import (  # noqa: F401  (kit is a fixture)
     ANSWER, DIRECTORY, ENTRY, FILE, FINISH, MIB, RECEIVER, RESULT, SAVED, SENDER, SHA256, V_REFUSED, V_SEND,
     DataTap, Proxy, TransferPeer, big_file, entry_payload, frame, kit, names, parse_answer, parse_result,
-    parse_summary, part_files, same_content, snapshot,
+    parse_summary, part_files, same_content, snapshot, tree_of_small_files,
 )
 
 MTIME = 1_500_000_000_987_654_321
@@ -264,6 +264,31 @@ def test_a_full_disk_ends_the_transfer_and_frees_the_part(kit):
         # naming the file and the reason").
         assert "full" in got.lines()[-1] and "five.bin" in got.lines()[-1], got
         assert any("full" in l for l in sent.lines()), sent
+    finally:
+        kit.umount(dest)
+
+
+def test_small_files_filling_the_disk_end_the_transfer_with_nothing_half_written(kit):
+    """Files up to 256 KiB are saved whole by the receiver's second thread:
+    a write failing there must still end the transfer with the reason, and
+    leave only complete files and no part file."""
+    dest = kit.mount_tmpfs(kit.path("small-disk"), "1m")
+    try:
+        shm = kit.shm()
+        src = os.path.join(shm, "src", "many")
+        tree_of_small_files(src, 400, size=8 * 1024, per_dir=50)  # 3.2 MB into 1 MiB
+        rx = kit.recv_listen(dest)
+        sent = kit.send(rx.hostport, src)
+        got = rx.wait()
+        assert (sent.rc, got.rc) == (255, 255), (sent, got)
+        assert "full" in got.lines()[-1], got
+        assert any("full" in l for l in sent.lines()), sent
+        kept = [os.path.join(d, f) for d, _, files in os.walk(dest) for f in files]
+        assert kept, "the files before the disk filled are kept"
+        for path in kept:
+            assert not path.endswith(".sockit-part"), path
+            rel = os.path.relpath(path, dest)
+            assert same_content(os.path.join(shm, "src", rel), path), rel
     finally:
         kit.umount(dest)
 

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -40,6 +41,13 @@ Destination::Destination(const std::string& dir, bool overwrite) : dir_(dir), ov
   if (!root_) throw std::runtime_error("cannot open the directory " + dir + ": " + std::strerror(errno));
   if (::faccessat(root_.get(), ".", W_OK, AT_EACCESS) != 0)
     throw std::runtime_error("cannot write to the directory " + dir + ": " + std::strerror(errno));
+}
+
+Destination Destination::for_another_thread() const {
+  Fd root(::fcntl(root_.get(), F_DUPFD_CLOEXEC, 0));
+  if (!root)
+    throw std::runtime_error("cannot open the directory " + dir_ + " again: " + std::strerror(errno));
+  return Destination(dir_, overwrite_, std::move(root));
 }
 
 int Destination::open_directory(std::string_view path, bool create, std::error_code& ec, bool* fresh) {
@@ -166,6 +174,37 @@ std::error_code Destination::commit(std::string_view path, int part_fd, std::uin
   std::string final_name(leaf);
   unsigned flags = overwrite_ ? 0 : RENAME_NOREPLACE;
   if (::renameat2(parent, part.c_str(), parent, final_name.c_str(), flags) != 0) return last_error();
+  return {};
+}
+
+Fd Destination::open_unnamed(std::string_view path, std::error_code& ec) {
+  std::string_view leaf;
+  int parent = parent_of(path, true, leaf, ec);
+  if (parent < 0) return {};
+  Fd fd(::openat(parent, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600));
+  if (!fd && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) ec = last_error();
+  return fd;
+}
+
+std::error_code Destination::link_unnamed(std::string_view path, int fd, std::uint32_t mode,
+                                          std::int64_t mtime_sec, std::uint32_t mtime_nsec) {
+  timespec times[2] = {{0, UTIME_OMIT}, to_timespec(mtime_sec, mtime_nsec)};
+  if (::fchmod(fd, mode & 0777) != 0 || ::futimens(fd, times) != 0) return last_error();
+  std::error_code ec;
+  std::string_view leaf;
+  int parent = parent_of(path, false, leaf, ec);
+  if (parent < 0) return ec;
+  std::string name(leaf);
+  // Linux 6.10 lets the opener link its own descriptor (AT_EMPTY_PATH);
+  // before, that needs CAP_DAC_READ_SEARCH, and /proc/self/fd does it.
+  static std::atomic<bool> empty_path_works{true};
+  if (empty_path_works.load(std::memory_order_relaxed)) {
+    if (::linkat(fd, "", parent, name.c_str(), AT_EMPTY_PATH) == 0) return {};
+    if (errno != ENOENT && errno != EPERM) return last_error();
+    empty_path_works.store(false, std::memory_order_relaxed);
+  }
+  std::string self = "/proc/self/fd/" + std::to_string(fd);
+  if (::linkat(AT_FDCWD, self.c_str(), parent, name.c_str(), AT_SYMLINK_FOLLOW) != 0) return last_error();
   return {};
 }
 

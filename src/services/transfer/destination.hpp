@@ -34,6 +34,10 @@ class Destination {
   // std::runtime_error with a one-line message.
   Destination(const std::string& dir, bool overwrite);
 
+  // The same directory for another thread: a Destination keeps caches, so
+  // each thread uses its own. Throws std::runtime_error.
+  Destination for_another_thread() const;
+
   const std::string& dir() const { return dir_; }
   bool overwrite() const { return overwrite_; }
 
@@ -48,11 +52,22 @@ class Destination {
   std::error_code commit(std::string_view path, int part_fd, std::uint32_t mode, std::int64_t mtime_sec,
                          std::uint32_t mtime_nsec);
   void remove_part(std::string_view path);
+  // A new file written in one go (no resume), created without a name
+  // (O_TMPFILE), so no other transfer can open it: no lock, no part name.
+  // An empty Fd, ec clear, when the file system cannot (use open_part).
+  Fd open_unnamed(std::string_view path, std::error_code& ec);
+  // Sets mode and mtime on a file from open_unnamed(), then links it as
+  // `path`, never replacing anything (EEXIST).
+  std::error_code link_unnamed(std::string_view path, int fd, std::uint32_t mode, std::int64_t mtime_sec,
+                               std::uint32_t mtime_nsec);
   // Mode and mtime of a directory, set once its files are in.
   std::error_code finish_directory(std::string_view path, std::uint32_t mode, std::int64_t mtime_sec,
                                    std::uint32_t mtime_nsec);
 
  private:
+  Destination(std::string dir, bool overwrite, Fd root)
+      : dir_(std::move(dir)), overwrite_(overwrite), root_(std::move(root)) {}
+
   // The directory holding `path`'s last component, opened beneath DIR
   // (created when `create`), and that component.
   // `fresh` (optional): set when this receive created the directory.

@@ -59,14 +59,17 @@ awaitable<void> receive_session(std::shared_ptr<Shared> shared, net::Session ses
     SessionSettings settings;
     settings.stall_timeout = limit;
     auto summary = co_await receive_files(connection, destination, *theirs, settings);
-    spdlog::info("peer={} service={} event=received saved={} unchanged={} failed={} bytes={} resumed_bytes={}",
-                 session.peer, shared->log_name, summary.saved, summary.unchanged, summary.failed, summary.bytes,
-                 summary.resumed_bytes);
+    spdlog::info(
+        "peer={} service={} event=received saved={} unchanged={} failed={} bytes={} resumed_bytes={}",
+        session.peer, shared->log_name, summary.saved, summary.unchanged, summary.failed, summary.bytes,
+        summary.resumed_bytes);
     for (const auto& failure : summary.failures)
-      spdlog::warn("peer={} service={} event=file_failed detail=\"{}\"", session.peer, shared->log_name, failure);
+      spdlog::warn("peer={} service={} event=file_failed detail=\"{}\"", session.peer, shared->log_name,
+                   failure);
   } catch (const std::exception& e) {
     services::Counters::add(counters.errors);
-    spdlog::info("peer={} service={} event=session_failed error=\"{}\"", session.peer, shared->log_name, e.what());
+    spdlog::info("peer={} service={} event=session_failed error=\"{}\"", session.peer, shared->log_name,
+                 e.what());
   }
   services::Counters::add(counters.bytes_in, connection.bytes_read());
   services::Counters::add(counters.bytes_out, connection.bytes_written());
@@ -78,7 +81,8 @@ class DropFolder final : public services::Service {
   explicit DropFolder(DropFolderConfig config) : shared_(std::make_shared<Shared>()) {
     shared_->config = std::move(config);
     shared_->log_name = "recv." + shared_->config.name;
-    if (shared_->config.listen.empty()) shared_->config.listen = {"127.0.0.1:" + std::to_string(codec::transfer::kDefaultPort)};
+    if (shared_->config.listen.empty())
+      shared_->config.listen = {"127.0.0.1:" + std::to_string(codec::transfer::kDefaultPort)};
     if (shared_->config.dir.empty()) throw std::invalid_argument(shared_->log_name + ": dir is required");
   }
 
@@ -102,17 +106,21 @@ class DropFolder final : public services::Service {
     options.log_name = shared_->log_name;
     options.refused = &shared_->counters.refused;
     options.refusal.clear();
-    codec::append_frame(options.refusal, +codec::FrameType::error,
-                        codec::error_payload(codec::ErrorCode::busy, "too many transfers at once; try again later"));
-    auto handler = [shared = shared_](net::Session session) { return receive_session(shared, std::move(session)); };
+    codec::append_frame(
+        options.refusal, +codec::FrameType::error,
+        codec::error_payload(codec::ErrorCode::busy, "too many transfers at once; try again later"));
+    auto handler = [shared = shared_](net::Session session) {
+      return receive_session(shared, std::move(session));
+    };
     for (const auto& text : config.listen) {
       auto listener = net::StreamListener::bind(engine, net::parse_endpoint_or_throw(text), options);
       listener->start(handler, limiter);
       const auto& bound = listener->bound();
-      spdlog::info("service={} event=listening address={} dir={} tls={}", shared_->log_name, bound.to_string(),
-                   config.dir, shared_->tls != nullptr);
+      spdlog::info("service={} event=listening address={} dir={} tls={}", shared_->log_name,
+                   bound.to_string(), config.dir, shared_->tls != nullptr);
       std::string pin = fingerprint.empty() ? "" : "--tls --fingerprint " + fingerprint + " ";
-      addresses_.push_back({bound.to_string(), "sockit send " + pin + net::client_address(bound) + " FILE..."});
+      addresses_.push_back(
+          {bound.to_string(), "sockit send " + pin + net::client_address(bound) + " FILE..."});
       listeners_.push_back(std::move(listener));
     }
   }

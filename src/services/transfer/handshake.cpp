@@ -64,5 +64,4 @@ awaitable<RoleMessage> exchange_roles(services::FrameConnection& connection, con
   co_return *theirs;
 }
 
-
 }  // namespace sockit::transfer

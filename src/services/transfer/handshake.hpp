@@ -16,6 +16,6 @@ extern const std::string kNotFrames;
 // Throws TransferFailure (the peer is not a transfer peer, has the same role,
 // closed, or broke the protocol).
 boost::asio::awaitable<codec::transfer::RoleMessage> exchange_roles(services::FrameConnection& connection,
-                                                                   const codec::transfer::RoleMessage& mine);
+                                                                    const codec::transfer::RoleMessage& mine);
 
 }  // namespace sockit::transfer

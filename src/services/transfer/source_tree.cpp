@@ -34,7 +34,7 @@ class Collector {
   explicit Collector(SourceList& list) : list_(list) {}
 
   void add(const std::string& local, const std::string& name, bool top) {
-    struct stat st{};
+    struct stat st {};
     if (::lstat(local.c_str(), &st) != 0) {
       if (top) throw std::invalid_argument(local + ": " + std::strerror(errno));
       list_.skipped.push_back(local + ": " + std::strerror(errno));

@@ -56,8 +56,8 @@ class StallWatchdog {
 // any other exception (an operation failing on the connection) becomes one
 // saying what happened ("stalled: nothing moved for 60 s", "connection lost:
 // ..."), followed by `context()` (what the user can do about it).
-boost::asio::awaitable<void> run_watched(services::FrameConnection& connection, std::chrono::milliseconds limit,
-                                         boost::asio::awaitable<void> work,
+boost::asio::awaitable<void> run_watched(services::FrameConnection& connection,
+                                         std::chrono::milliseconds limit, boost::asio::awaitable<void> work,
                                          const std::function<std::string()>& context);
 
 }  // namespace sockit::transfer

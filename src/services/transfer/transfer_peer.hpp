@@ -17,8 +17,8 @@ namespace sockit::transfer {
 using codec::transfer::kDefaultPort;
 
 struct PeerOptions {
-  std::string connect;  // HOST[:PORT] of a listening peer, or
-  std::string listen;   // the address to listen on
+  std::string connect;          // HOST[:PORT] of a listening peer, or
+  std::string listen;           // the address to listen on
   bool keep_listening = false;  // listening: serve sessions until killed
   bool print_address = false;   // listening: the bound address on stdout
   // TLS. The listening side serves a self-signed pair kept in tls_dir and

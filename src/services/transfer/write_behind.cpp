@@ -12,9 +12,12 @@ namespace asio = boost::asio;
 using asio::awaitable;
 
 namespace {
-// Jobs queued at once: 1 MiB frames, so a few MiB of memory; enough for the
-// worker never to wait for the loop.
-constexpr std::size_t kMaxInFlight = 3;
+// Jobs queued at once: enough for the worker never to wait for the loop
+// (small files are one job each), and a few MiB of memory at most (large
+// payloads are 1 MiB frames).
+constexpr std::size_t kMaxInFlight = 64;
+constexpr std::size_t kMaxBytesInFlight = 4 * 1024 * 1024;
+}  // namespace
 
 int write_all(int fd, off_t offset, std::span<const char> data) {
   for (std::size_t done = 0; done < data.size();) {
@@ -25,31 +28,89 @@ int write_all(int fd, off_t offset, std::span<const char> data) {
   }
   return 0;
 }
-}  // namespace
 
-WriteBehind::WriteBehind(asio::any_io_executor loop) : loop_(loop), done_(loop) {}
+WriteBehind::WriteBehind(asio::any_io_executor loop)
+    : loop_(loop), done_(loop), thread_([this] { work(); }) {}
 
 WriteBehind::~WriteBehind() {
-  pool_.join();
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  queued_or_stopping_.notify_one();
+  thread_.join();
+}
+
+void WriteBehind::work() {
+  std::vector<Job> batch;
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    queued_or_stopping_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, every job done
+    batch.swap(queue_);
+    lock.unlock();
+    for (auto& job : batch) {
+      job.error = job.work();
+      job.work = nullptr;  // what it holds goes here, not on the loop
+    }
+    std::weak_ptr<State> state = state_;
+    asio::post(loop_, [this, state, done = std::move(batch)]() mutable {
+      auto alive = state.lock();
+      if (!alive) return;  // `this` is gone too
+      for (auto& job : done) {
+        --alive->in_flight;
+        alive->bytes_in_flight -= job.bytes;
+        ++alive->finished;
+        if (job.error && !alive->error) alive->error = job.error;
+        if (job.buffer.capacity() > 0) alive->spares.push_back(std::move(job.buffer));
+      }
+      done_.notify();
+    });
+    batch = {};
+    lock.lock();
+  }
+}
+
+awaitable<void> WriteBehind::submit(Job job) {
+  // One job alone may exceed the byte limit (it waits for an empty queue).
+  while (state_->in_flight >= kMaxInFlight ||
+         (state_->in_flight > 0 && state_->bytes_in_flight + job.bytes > kMaxBytesInFlight))
+    co_await done_.wait();
+  ++state_->in_flight;
+  state_->bytes_in_flight += job.bytes;
+  ++queued_;
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(job));
+  }
+  queued_or_stopping_.notify_one();
 }
 
 awaitable<void> WriteBehind::write(int fd, off_t offset, std::vector<char> buffer, std::span<const char> data,
                                    Digest& digest) {
-  while (state_->in_flight >= kMaxInFlight) co_await done_.wait();
-  ++state_->in_flight;
-  std::weak_ptr<State> state = state_;
-  asio::post(pool_, [this, state, fd, offset, data, &digest, buffer = std::move(buffer)]() mutable {
+  Job job;
+  job.work = [fd, offset, data, &digest] {
     int error = write_all(fd, offset, data);
     if (!error) digest.update(data);
-    asio::post(loop_, [this, state, error, buffer = std::move(buffer)]() mutable {
-      auto alive = state.lock();
-      if (!alive) return;  // `this` is gone too
-      --alive->in_flight;
-      if (error && !alive->error) alive->error = error;
-      alive->spares.push_back(std::move(buffer));
-      done_.notify();
-    });
-  });
+    return error;
+  };
+  job.buffer = std::move(buffer);
+  job.bytes = data.size();
+  co_await submit(std::move(job));
+}
+
+awaitable<void> WriteBehind::run(std::size_t bytes, std::function<void()> work) {
+  Job job;
+  job.work = [work = std::move(work)] {
+    work();
+    return 0;
+  };
+  job.bytes = bytes;
+  co_await submit(std::move(job));
+}
+
+awaitable<void> WriteBehind::until_finished(std::uint64_t job) {
+  while (state_->finished < job) co_await done_.wait();
 }
 
 awaitable<int> WriteBehind::drain() {

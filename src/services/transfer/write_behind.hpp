@@ -2,6 +2,8 @@
 // to their part file (pwrite) and fed to the file's digest on a thread of
 // their own while the connection's loop reads the next frame, so the two
 // copies of a receive (socket to memory, memory to page cache) overlap.
+// Small files are saved there whole (create, write, rename: run()), so the
+// loop only decodes and answers, as `nc | tar x` splits the same work.
 //
 // Ownership, not locks: a job owns its buffer until it is done; the loop
 // leaves the file's digest alone until drain(); everything else (counts,
@@ -13,17 +15,23 @@
 
 #include "net/wake_signal.hpp"
 
+#include <sys/types.h>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/thread_pool.hpp>
 
-#include <sys/types.h>
-
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
+#include <thread>
 #include <vector>
 
 namespace sockit::transfer {
+
+// pwrite() until all of `data` is at `offset` of `fd`: 0, or the errno.
+int write_all(int fd, off_t offset, std::span<const char> data);
 
 class WriteBehind {
  public:
@@ -35,6 +43,14 @@ class WriteBehind {
   // of `fd` and feed it to `digest`; waits while too many are queued.
   boost::asio::awaitable<void> write(int fd, off_t offset, std::vector<char> buffer,
                                      std::span<const char> data, Digest& digest);
+  // Queues `work` to run on the thread after every job queued before it;
+  // `bytes` is the memory it holds (counted against the queue's limit).
+  // Its number is queued() after this returns; once until_finished() of it
+  // returns, what it wrote is safe to read on the loop.
+  boost::asio::awaitable<void> run(std::size_t bytes, std::function<void()> work);
+  std::uint64_t queued() const { return queued_; }
+  // Waits until job number `job` is done.
+  boost::asio::awaitable<void> until_finished(std::uint64_t job);
   // Waits until every queued job is done. The errno of the first failed
   // write since the last drain, or 0.
   boost::asio::awaitable<int> drain();
@@ -45,17 +61,37 @@ class WriteBehind {
   std::vector<char> spare();
 
  private:
+  struct Job {
+    std::function<int()> work;  // 0, or the errno of a failed write
+    std::vector<char> buffer;   // kept until done, then a spare
+    std::size_t bytes = 0;
+    int error = 0;
+  };
   // What completions posted back to the loop update: they find it gone
   // (weak_ptr) if this object was destroyed before they ran.
   struct State {
     std::size_t in_flight = 0;
+    std::size_t bytes_in_flight = 0;
+    std::uint64_t finished = 0;
     int error = 0;
     std::vector<std::vector<char>> spares;
   };
+  // Waits for room for `job`, then hands it to the thread.
+  boost::asio::awaitable<void> submit(Job job);
+  // The thread: takes every queued job at once, runs them, and reports
+  // the batch to the loop in one post. Batches are what keep a stream of
+  // small files from costing a wake-up of each side per file.
+  void work();
+
   boost::asio::any_io_executor loop_;
   std::shared_ptr<State> state_ = std::make_shared<State>();
+  std::uint64_t queued_ = 0;
   net::WakeSignal done_;
-  boost::asio::thread_pool pool_{1};
+  std::mutex mutex_;  // guards queue_ and stopping_
+  std::condition_variable queued_or_stopping_;
+  std::vector<Job> queue_;
+  bool stopping_ = false;
+  std::thread thread_;  // last: started once the rest exists
 };
 
 }  // namespace sockit::transfer
