@@ -141,3 +141,17 @@ def test_round_trip(setup, tmp_path, mode):
     assert "> EPRT |1|127.0.0.1|" in r.err() if mode == "active" else "> EPSV" in r.err(), r
     assert alice_file(setup, "data.bin") == data
     assert (tmp_path / "copy.bin").read_bytes() == data
+
+
+def test_ipv6_passive_and_active(start_server, tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    data = os.urandom(700_000)
+    (root / "six.bin").write_bytes(data)
+    (root / "six.bin").chmod(0o644)
+    server = start_ftp(start_server, "--listen", "[::1]:0", "--root", str(root))
+    url = f"ftp://[::1]:{server.addresses[0].port}/"
+    for flags in ([], ["--active"]):
+        r = ftp(*flags, "-v", url, "-e", "get six.bin -")
+        assert (r.rc, r.stdout) == (0, data), r
+        assert ("> EPRT |2|::1|" if flags else "> EPSV") in r.err(), r

@@ -266,9 +266,9 @@ awaitable<std::uint64_t> FtpClient::retrieve(const std::string& path, std::uint6
   bool accepted = false;
   std::string line = "RETR " + path;
   auto data = co_await open_data(line, offset, &accepted);
-  if (started) started(accepted ? offset : 0);
   std::uint64_t total = 0;
   try {
+    if (started) started(accepted ? offset : 0);
     if (type_ == 'A') {
       AsciiIn ascii;
       total = co_await drain_data(
