@@ -1,6 +1,8 @@
 // What `sockit ftp` parses from a server or a user: directory listings
-// (MLSD, LIST, NLST) and the shell's command lines. The first byte picks
+// (MLSD, LIST, NLST), the shell's command lines, and the text of the
+// replies it reads (PWD, FEAT, MDTM, SIZE). The first byte picks
 // the parser. (ftp:// URLs are in the HTTP target, with the other URLs.)
+#include "codec/ftp/client_reply.hpp"
 #include "codec/ftp/remote_listing.hpp"
 #include "codec/shell_words.hpp"
 
@@ -36,12 +38,23 @@ void command_line(std::string_view input) {
   }
 }
 
+// The text of PWD, FEAT, MDTM and SIZE replies.
+void reply_text(std::string_view input) {
+  if (auto path = ftp::parse_pwd_reply(input))
+    if (path->size() >= input.size()) std::abort();
+  for (const auto& feature : ftp::parse_feat_reply(input))
+    if (feature.empty() || feature.find(' ') != std::string::npos) std::abort();
+  if (auto seconds = ftp::parse_mdtm_reply(input))
+    if (*seconds < -62167219200 || *seconds > 253402300800) std::abort();  // years 0000 to 9999
+  ftp::parse_size_reply(input);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 4) {
+  switch (data[0] % 5) {
     case 0:
       listing(input, ftp::ListingFormat::mlsd);
       break;
@@ -51,8 +64,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 2:
       listing(input, ftp::ListingFormat::nlst);
       break;
-    default:
+    case 3:
       command_line(input);
+      break;
+    default:
+      reply_text(input);
   }
   return 0;
 }

@@ -4,7 +4,9 @@
 // unbounded text.
 #pragma once
 
+#include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -31,5 +33,16 @@ class FtpReplyReader {
   std::size_t lines_ = 0;
   bool in_multiline_ = false;
 };
+
+// What a client reads in some replies' text (the part after the code).
+// 257 "/a ""b"" c" is the current directory -> /a "b" c (nothing without quotes).
+std::optional<std::string> parse_pwd_reply(std::string_view text);
+// 211's feature lines (after the first): each one's first word, upper-cased
+// ("EPSV", "MLST", "REST"); the closing "End" is not one.
+std::set<std::string> parse_feat_reply(std::string_view text);
+// 213 "20240305123400" (optionally ".fff"): seconds since the epoch, UTC.
+std::optional<std::int64_t> parse_mdtm_reply(std::string_view text);
+// 213 "1234": a size in bytes.
+std::optional<std::uint64_t> parse_size_reply(std::string_view text);
 
 }  // namespace sockit::codec::ftp

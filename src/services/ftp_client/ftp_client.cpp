@@ -11,11 +11,6 @@
 
 #include <fmt/format.h>
 
-#include <cctype>
-#include <ctime>
-#include <iomanip>
-#include <sstream>
-
 namespace sockit::ftp_client {
 namespace asio = boost::asio;
 using asio::awaitable;
@@ -295,23 +290,8 @@ awaitable<void> FtpClient::set_type(bool binary) {
 
 awaitable<std::string> FtpClient::pwd() {
   auto reply = co_await require("PWD", 257, 0, "pwd");
-  // 257 "/the/dir" is the current directory ("" doubled inside).
-  const std::string& text = reply.text;
-  auto open = text.find('"');
-  if (open == std::string::npos) co_return text;
-  std::string path;
-  for (std::size_t i = open + 1; i < text.size(); ++i) {
-    if (text[i] == '"') {
-      if (i + 1 < text.size() && text[i + 1] == '"') {
-        path += '"';
-        ++i;
-        continue;
-      }
-      break;
-    }
-    path += text[i];
-  }
-  co_return path;
+  auto path = codec::ftp::parse_pwd_reply(reply.text);
+  co_return path ? *path : reply.text;
 }
 
 awaitable<void> FtpClient::cwd(const std::string& path) {
@@ -342,40 +322,21 @@ awaitable<void> FtpClient::rename(const std::string& from, const std::string& to
 awaitable<std::optional<std::uint64_t>> FtpClient::size(const std::string& path) {
   auto reply = co_await command("SIZE " + path);
   if (reply.code != 213) co_return std::nullopt;
-  std::uint64_t value = 0;
-  std::istringstream in(reply.text);
-  if (!(in >> value)) co_return std::nullopt;
-  co_return value;
+  co_return codec::ftp::parse_size_reply(reply.text);
 }
 
 awaitable<std::optional<std::int64_t>> FtpClient::modified(const std::string& path) {
   auto reply = co_await command("MDTM " + path);
-  if (reply.code != 213 || reply.text.size() < 14) co_return std::nullopt;
-  std::tm tm{};
-  std::istringstream in(reply.text.substr(0, 14));
-  in >> std::get_time(&tm, "%Y%m%d%H%M%S");
-  if (in.fail()) co_return std::nullopt;
-  co_return static_cast<std::int64_t>(timegm(&tm));
+  if (reply.code != 213) co_return std::nullopt;
+  co_return codec::ftp::parse_mdtm_reply(reply.text);
 }
 
 awaitable<std::set<std::string>> FtpClient::features() {
-  if (features_) co_return *features_;
-  std::set<std::string> found;
-  auto reply = co_await command("FEAT");
-  if (reply.code == 211) {
-    std::istringstream lines(reply.text);
-    std::string line;
-    std::getline(lines, line);  // "Features:"
-    while (std::getline(lines, line)) {
-      std::istringstream words(line);
-      std::string word;
-      if (!(words >> word)) continue;
-      for (auto& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      if (word != "END" || !lines.eof()) found.insert(word);
-    }
+  if (!features_) {
+    auto reply = co_await command("FEAT");
+    features_ = reply.code == 211 ? codec::ftp::parse_feat_reply(reply.text) : std::set<std::string>{};
   }
-  features_ = found;
-  co_return found;
+  co_return *features_;
 }
 
 }  // namespace sockit::ftp_client

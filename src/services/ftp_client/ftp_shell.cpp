@@ -2,6 +2,7 @@
 // the transfer commands (get, put, mget, mput) are in ftp_shell_transfer.cpp.
 #include "services/ftp_client/ftp_shell_impl.hpp"
 
+#include "codec/ftp/client_reply.hpp"
 #include "codec/ftp/ftp_url.hpp"
 #include "codec/shell_words.hpp"
 
@@ -16,6 +17,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 
 namespace sockit::ftp_client {
@@ -214,12 +216,14 @@ awaitable<void> Shell::dispatch(const std::string& name, const std::vector<std::
   } else if (name == "modtime") {
     need(1, 1);
     auto reply = co_await connected().require("MDTM " + args[0], 213, 0, "modtime " + args[0]);
-    const std::string& t = reply.text;
-    if (t.size() >= 14)
-      fmt::print("{}-{}-{} {}:{}:{} UTC\n", t.substr(0, 4), t.substr(4, 2), t.substr(6, 2), t.substr(8, 2),
-                 t.substr(10, 2), t.substr(12, 2));
-    else
-      fmt::print("{}\n", t);
+    auto seconds = codec::ftp::parse_mdtm_reply(reply.text);
+    if (!seconds) throw ShellFailure("modtime " + args[0] + ": not a time: " + reply.text, 1);
+    std::time_t t = *seconds;
+    std::tm utc{};
+    ::gmtime_r(&t, &utc);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &utc);
+    fmt::print("{}\n", text);
   } else if (name == "passive") {
     need(0, 1);
     if (args.empty())

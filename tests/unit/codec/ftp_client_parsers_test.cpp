@@ -1,5 +1,7 @@
 // The FTP client's parsers: remote listings (MLSD, LIST in the ls -l and
-// DOS forms, NLST), ftp:// URLs, and the shell's command words.
+// DOS forms, NLST), ftp:// URLs, the shell's command words, and the text
+// of PWD, FEAT, MDTM and SIZE replies.
+#include "codec/ftp/client_reply.hpp"
 #include "codec/ftp/ftp_url.hpp"
 #include "codec/ftp/remote_listing.hpp"
 #include "codec/shell_words.hpp"
@@ -153,4 +155,30 @@ TEST(ShellWords, Words) {
   EXPECT_FALSE(split_words("get \"open", error));
   EXPECT_FALSE(split_words("get a\\", error));
   EXPECT_FALSE(split_words(std::string_view("get a\0b", 7), error));
+}
+
+TEST(ClientReplyText, PwdFeatMdtmSize) {
+  EXPECT_EQ(ftp::parse_pwd_reply("\"/pub/a \"\"b\"\" c\" is the current directory"), "/pub/a \"b\" c");
+  EXPECT_EQ(ftp::parse_pwd_reply("\"/\""), "/");
+  EXPECT_FALSE(ftp::parse_pwd_reply("no quotes"));
+  EXPECT_FALSE(ftp::parse_pwd_reply("\"unclosed"));
+
+  auto features = ftp::parse_feat_reply("Features:\n EPSV\n mlst type*;size*;\n REST STREAM\n UTF8\nEnd");
+  EXPECT_EQ(features, (std::set<std::string>{"EPSV", "MLST", "REST", "UTF8"}));
+  EXPECT_TRUE(ftp::parse_feat_reply("Features:\nEnd").empty());
+  EXPECT_TRUE(ftp::parse_feat_reply("").empty());
+
+  EXPECT_EQ(ftp::parse_mdtm_reply("19700101000000"), 0);
+  EXPECT_EQ(ftp::parse_mdtm_reply("20240305123400"), 1709642040);  // 2024-03-05 12:34:00 UTC
+  EXPECT_EQ(ftp::parse_mdtm_reply("20240229235959.123"), 1709251199);
+  EXPECT_FALSE(ftp::parse_mdtm_reply("2024030512340"));
+  EXPECT_FALSE(ftp::parse_mdtm_reply("20241305123400"));
+  EXPECT_FALSE(ftp::parse_mdtm_reply("2024030512340x"));
+  EXPECT_FALSE(ftp::parse_mdtm_reply("20240305123400."));
+
+  EXPECT_EQ(ftp::parse_size_reply("300000"), 300000u);
+  EXPECT_EQ(ftp::parse_size_reply("12 bytes"), 12u);
+  EXPECT_FALSE(ftp::parse_size_reply("-1"));
+  EXPECT_FALSE(ftp::parse_size_reply("big"));
+  EXPECT_FALSE(ftp::parse_size_reply("99999999999999999999999"));
 }
