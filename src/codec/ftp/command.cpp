@@ -1,5 +1,7 @@
 #include "codec/ftp/command.hpp"
 
+#include <charconv>
+
 namespace sockit::codec::ftp {
 
 namespace {
@@ -18,6 +20,39 @@ Command parse_command_line(std::string_view line) {
   for (char c : verb) command.verb += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c;
   if (space != std::string_view::npos) command.arg = std::string(line.substr(space + 1));
   return command;
+}
+
+namespace {
+bool equals_upper(std::string_view text, std::string_view upper) {
+  if (text.size() != upper.size()) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
+    if (c != upper[i]) return false;
+  }
+  return true;
+}
+}  // namespace
+
+AuthMechanism parse_auth(std::string_view arg) {
+  if (equals_upper(arg, "TLS") || equals_upper(arg, "TLS-C")) return AuthMechanism::tls;
+  if (equals_upper(arg, "SSL") || equals_upper(arg, "TLS-P")) return AuthMechanism::tls_protect_data;
+  return AuthMechanism::unknown;
+}
+
+std::optional<std::uint32_t> parse_pbsz(std::string_view arg) {
+  if (arg.empty() || arg.front() < '0' || arg.front() > '9') return std::nullopt;  // no sign, no space
+  std::uint32_t value = 0;
+  auto [end, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), value);
+  if (ec != std::errc() || end != arg.data() + arg.size()) return std::nullopt;
+  return value;
+}
+
+char parse_prot(std::string_view arg) {
+  if (arg.size() != 1) return '?';
+  char c = arg.front();
+  if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
+  return c == 'C' || c == 'S' || c == 'E' || c == 'P' ? c : '?';
 }
 
 CommandReader::Status CommandReader::feed(std::string_view bytes) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,17 @@ struct Command {
 // nothing else; anything odd stays in the verb so the session can answer 500.
 Command parse_command_line(std::string_view line);
 
+// The security commands' arguments (RFC 2228, RFC 4217), any case.
+// AUTH TLS or TLS-C: TLS on the control connection, data in clear until
+// PROT P. AUTH SSL or TLS-P (the older drafts): data protected too, as
+// vsftpd does.
+enum class AuthMechanism { tls, tls_protect_data, unknown };
+AuthMechanism parse_auth(std::string_view arg);
+// PBSZ: a decimal that fits in 32 bits; nothing otherwise (501).
+std::optional<std::uint32_t> parse_pbsz(std::string_view arg);
+// PROT: 'C', 'S', 'E' or 'P' (upper case); '?' for anything else.
+char parse_prot(std::string_view arg);
+
 class CommandReader {
  public:
   enum class Status { ok, too_long };
@@ -37,6 +49,11 @@ class CommandReader {
   bool failed() const { return failed_; }
   // Bytes of a line not yet complete.
   std::size_t pending() const { return line_.size(); }
+  // Bytes received and not yet returned by next(): complete lines, a partial
+  // line, a partial Telnet sequence. Non-zero after AUTH TLS means the
+  // client sent more before the reply: plaintext that must never be taken
+  // as said under TLS (the STARTTLS command-injection attack).
+  std::size_t buffered() const { return complete_.size() + line_.size() + (telnet_ == Telnet::data ? 0 : 1); }
 
  private:
   enum class Telnet { data, iac, option };

@@ -42,6 +42,51 @@ TEST(FtpCommand, ReaderCapsLineLength) {
   EXPECT_EQ(doubled.feed(iacs), ftp::CommandReader::Status::too_long);
 }
 
+TEST(FtpCommand, ReaderCountsWhatIsBuffered) {
+  ftp::CommandReader reader(64);
+  reader.feed("AUTH TLS\r\n");
+  EXPECT_EQ(reader.buffered(), 10u);
+  EXPECT_EQ(reader.next()->verb, "AUTH");
+  EXPECT_EQ(reader.buffered(), 0u);  // nothing after AUTH: safe to start TLS
+  // A command pipelined behind AUTH (injected plaintext) is still there.
+  reader.feed("AUTH TLS\r\nUSER x\r\n");
+  reader.next();
+  EXPECT_EQ(reader.buffered(), 8u);
+  reader.next();
+  reader.feed("US");
+  EXPECT_EQ(reader.buffered(), 2u);
+  ftp::CommandReader telnet(64);
+  telnet.feed("NOOP\r\n\xff");  // half a Telnet sequence
+  telnet.next();
+  EXPECT_EQ(telnet.buffered(), 1u);
+}
+
+TEST(FtpCommand, SecurityArguments) {
+  EXPECT_EQ(ftp::parse_auth("TLS"), ftp::AuthMechanism::tls);
+  EXPECT_EQ(ftp::parse_auth("tls-c"), ftp::AuthMechanism::tls);
+  EXPECT_EQ(ftp::parse_auth("SSL"), ftp::AuthMechanism::tls_protect_data);
+  EXPECT_EQ(ftp::parse_auth("Tls-P"), ftp::AuthMechanism::tls_protect_data);
+  EXPECT_EQ(ftp::parse_auth("KERBEROS_V4"), ftp::AuthMechanism::unknown);
+  EXPECT_EQ(ftp::parse_auth("TLS "), ftp::AuthMechanism::unknown);
+  EXPECT_EQ(ftp::parse_auth(""), ftp::AuthMechanism::unknown);
+  EXPECT_EQ(ftp::parse_pbsz("0"), 0u);
+  EXPECT_EQ(ftp::parse_pbsz("16384"), 16384u);
+  EXPECT_EQ(ftp::parse_pbsz("4294967295"), 4294967295u);
+  EXPECT_FALSE(ftp::parse_pbsz("4294967296"));
+  EXPECT_FALSE(ftp::parse_pbsz(""));
+  EXPECT_FALSE(ftp::parse_pbsz("-1"));
+  EXPECT_FALSE(ftp::parse_pbsz("+1"));
+  EXPECT_FALSE(ftp::parse_pbsz(" 0"));
+  EXPECT_FALSE(ftp::parse_pbsz("0x10"));
+  EXPECT_EQ(ftp::parse_prot("P"), 'P');
+  EXPECT_EQ(ftp::parse_prot("c"), 'C');
+  EXPECT_EQ(ftp::parse_prot("S"), 'S');
+  EXPECT_EQ(ftp::parse_prot("e"), 'E');
+  EXPECT_EQ(ftp::parse_prot("X"), '?');
+  EXPECT_EQ(ftp::parse_prot("PP"), '?');
+  EXPECT_EQ(ftp::parse_prot(""), '?');
+}
+
 TEST(FtpReply, SingleAndMultiLine) {
   EXPECT_EQ(ftp::format_reply(230, "Login successful."), "230 Login successful.\r\n");
   EXPECT_EQ(ftp::format_reply(211, "a\nb\nc"), "211-a\r\n b\r\n211 c\r\n");
