@@ -44,7 +44,8 @@ void add_ftp_command(CLI::App& app, Action& action) {
   struct Options {
     ftp::FtpConfig server;
     std::string passive_ports;
-    double login_timeout_s = 60, idle_timeout_s = 300, data_timeout_s = 60, accept_timeout_s = 15;
+    double login_timeout_s = 60, idle_timeout_s = 300, data_timeout_s = 60, accept_timeout_s = 15,
+           tls_timeout_s = 10;
     long auth_delay_ms = 1000;
     ServeFlags serve_flags;
   };
@@ -100,12 +101,28 @@ docs/ftp.md for the server's accounts file and every limit.)");
   serve->add_flag("--allow-foreign-port", s.allow_foreign_port,
                   "Let PORT/EPRT name another host than the client's (FXP; off: no FTP bounce)");
   serve->add_option("--xferlog", s.xferlog, "Append each transfer to FILE in xferlog(5) format");
+  serve->add_flag("--tls,--tls-self-signed", s.tls_self_signed,
+                  "Offer FTPS (AUTH TLS) with a self-signed pair made once and kept in --tls-dir");
+  serve->add_option("--tls-cert", s.tls_cert, "Offer FTPS with this certificate chain (PEM)");
+  serve->add_option("--tls-key", s.tls_key, "The private key of --tls-cert (PEM)");
+  serve->add_option("--tls-dir", s.tls_dir,
+                    "Where --tls keeps its pair (default ~/.local/state/sockit/ftp-tls)");
+  serve->add_flag("--require-tls", s.require_tls,
+                  "Logins need AUTH TLS first (530), transfers need PROT P (521)");
+  serve->add_flag("--plain-anonymous", s.plain_anonymous,
+                  "With --require-tls: anonymous may still log in and transfer in clear");
+  serve
+      ->add_option("--tls-timeout", o->tls_timeout_s,
+                   "Seconds for a TLS handshake (control or data) or close exchange (default 10)")
+      ->check(CLI::Range(0.05, 600.0));
   o->serve_flags.add_to(serve);
   serve->footer(R"(Examples:
   sockit ftp serve --root ./share                       anonymous read-only, 127.0.0.1:2121
   sockit ftp serve --listen [::]:2121 --root /srv/pub --passive-ports 50000-50100
   sockit ftp serve --listen 0.0.0.0:21 --root /srv/ftp --accounts users.toml --xferlog /var/log/xferlog
+  sockit ftp serve --root ./share --accounts users.toml --tls --require-tls    FTPS only
   curl ftp://127.0.0.1:2121/                            list the root
+  curl --ssl-reqd -k ftp://127.0.0.1:2121/              the same over FTPS (-k: self-signed)
 Accounts file (TOML; hashes from 'sockit ftp passwd'):
   [user.alice]                      real: every permission, own root
   password = "$argon2id$..."
@@ -127,6 +144,7 @@ Accounts file (TOML; hashes from 'sockit ftp passwd'):
       config.idle_timeout = ms(o->idle_timeout_s);
       config.data_timeout = ms(o->data_timeout_s);
       config.accept_timeout = ms(o->accept_timeout_s);
+      config.tls_timeout = ms(o->tls_timeout_s);
       config.auth_delay = std::chrono::milliseconds(o->auth_delay_ms);
       config.name = "main";
       return o->serve_flags.run([&] { return ftp::make_ftp_server(std::move(config)); });

@@ -1,6 +1,7 @@
 #include "services/ftp/ftp_config.hpp"
 
 #include "net/endpoint.hpp"
+#include "services/state_dir.hpp"
 
 #include <charconv>
 #include <stdexcept>
@@ -24,6 +25,11 @@ void parse_port_range(const std::string& text, FtpConfig& config) {
   config.passive_max = static_cast<std::uint16_t>(max);
 }
 
+std::string default_ftp_tls_dir() {
+  auto dir = services::state_dir();
+  return (dir.empty() ? std::string("./sockit") : dir) + "/ftp-tls";
+}
+
 void validate(const FtpConfig& config) {
   if (config.listen.empty()) throw std::invalid_argument("ftp." + config.name + ": no address to listen on");
   for (const auto& text : config.listen) {
@@ -39,6 +45,14 @@ void validate(const FtpConfig& config) {
     throw std::invalid_argument("max_line must be between 64 and 65536 bytes");
   if (config.max_login_failures == 0) throw std::invalid_argument("max_login_failures must be at least 1");
   if (config.backlog <= 0) throw std::invalid_argument("backlog must be positive");
+  if (config.tls_self_signed && !config.tls_cert.empty())
+    throw std::invalid_argument("give either --tls (a self-signed pair) or --tls-cert/--tls-key, not both");
+  if (config.tls_cert.empty() != config.tls_key.empty())
+    throw std::invalid_argument("--tls-cert and --tls-key go together");
+  if (config.require_tls && !config.tls())
+    throw std::invalid_argument("--require-tls needs TLS: add --tls, or --tls-cert and --tls-key");
+  if (config.plain_anonymous && !config.require_tls)
+    throw std::invalid_argument("--plain-anonymous only makes sense with --require-tls");
 }
 
 }  // namespace sockit::ftp

@@ -37,7 +37,25 @@ struct FtpConfig {
   std::string xferlog;              // transfer log in xferlog(5) format; empty: none
   int backlog = 1024;
   std::string banner = "sockit FTP server ready.";
+
+  // FTPS (RFC 4217, explicit: AUTH TLS on the control connection, PROT P
+  // for data). TLS is offered with a certificate and key, or with a
+  // self-signed pair made once and kept in tls_dir.
+  std::string tls_cert;  // PEM chain
+  std::string tls_key;   // PEM
+  bool tls_self_signed = false;
+  std::string tls_dir;       // default: default_ftp_tls_dir()
+  bool require_tls = false;  // logins need AUTH TLS first, transfers PROT P
+  // With require_tls: anonymous may still log in and transfer in clear
+  // (vsftpd's default: force_anon_*_ssl=NO).
+  bool plain_anonymous = false;
+  std::chrono::milliseconds tls_timeout{10'000};  // a TLS handshake, or the close_notify exchange
+  bool tls() const { return tls_self_signed || !tls_cert.empty(); }
 };
+
+// Where tls_self_signed keeps its pair: $XDG_STATE_HOME (or ~/.local/state)
+// + sockit/ftp-tls.
+std::string default_ftp_tls_dir();
 
 // "50000-50100" -> min and max; throws std::invalid_argument.
 void parse_port_range(const std::string& text, FtpConfig& config);

@@ -1,6 +1,7 @@
 #include "services/ftp/ftp_server.hpp"
 
 #include "net/listener.hpp"
+#include "services/ftp/ftps.hpp"
 #include "services/ftp/session.hpp"
 
 #include <spdlog/spdlog.h>
@@ -40,12 +41,30 @@ class FtpServer final : public services::Service {
     if (config.accounts_file.empty()) check_root("the", config.root);
     shared_ = std::make_shared<Shared>(std::move(config), std::move(book));
     shared_->log_name = "ftp." + shared_->config.name;
+    start_tls();
     if (!shared_->config.xferlog.empty()) {
       try {
         shared_->xferlog = std::make_unique<TransferLog>(shared_->config.xferlog);
       } catch (const std::runtime_error& e) {
         throw std::invalid_argument(e.what());
       }
+    }
+  }
+
+  // The one TLS context of this service: control and data connections
+  // share it, so data connections can resume the control's session.
+  void start_tls() {
+    auto& config = shared_->config;
+    if (!config.tls()) return;
+    if (config.tls_self_signed) {
+      auto pair = net::ensure_self_signed(config.tls_dir.empty() ? default_ftp_tls_dir() : config.tls_dir);
+      shared_->tls = make_ftps_context(pair.cert_file, pair.key_file);
+      spdlog::info("service={} event=tls certificate={} created={} fingerprint={} require_tls={}",
+                   shared_->log_name, pair.cert_file, pair.created, pair.fingerprint, config.require_tls);
+    } else {
+      shared_->tls = make_ftps_context(config.tls_cert, config.tls_key);
+      spdlog::info("service={} event=tls certificate={} fingerprint={} require_tls={}", shared_->log_name,
+                   config.tls_cert, net::certificate_fingerprint_file(config.tls_cert), config.require_tls);
     }
   }
 
@@ -73,13 +92,17 @@ class FtpServer final : public services::Service {
       auto listener = net::StreamListener::bind(engine, net::parse_endpoint_or_throw(text), options);
       listener->start(handler, limiter);
       const auto& bound = listener->bound();
-      spdlog::info("service={} event=listening address={} anonymous={} users={}", shared_->log_name,
-                   bound.to_string(), shared_->accounts.anonymous_enabled(),
-                   shared_->accounts.users().size());
+      spdlog::info("service={} event=listening address={} anonymous={} users={} tls={}", shared_->log_name,
+                   bound.to_string(), shared_->accounts.anonymous_enabled(), shared_->accounts.users().size(),
+                   shared_->tls != nullptr);
       auto host = bound.host.find(':') != std::string::npos ? "[" + bound.host + "]" : bound.host;
       if (host == "0.0.0.0" || host == "[::]") host = "127.0.0.1";
+      // -k for a self-signed pair: its fingerprint is in the log to compare.
+      std::string curl = !shared_->tls                     ? "curl "
+                         : shared_->config.tls_self_signed ? "curl --ssl-reqd -k "
+                                                           : "curl --ssl-reqd ";
       addresses_.push_back(
-          {bound.to_string(), "curl ftp://" + host + ":" + std::to_string(bound.port) + "/"});
+          {bound.to_string(), curl + "ftp://" + host + ":" + std::to_string(bound.port) + "/"});
       listeners_.push_back(std::move(listener));
     }
   }

@@ -34,8 +34,10 @@ asio::ip::address address_of(const net::StreamEndpoint& endpoint) {
 }
 
 const std::unordered_map<std::string, int>& verbs_that_need_no_login() {
+  // AUTH PBSZ PROT CCC come before USER in FTPS (RFC 4217).
   static const std::unordered_map<std::string, int> verbs{{"USER", 0}, {"PASS", 0}, {"QUIT", 0}, {"NOOP", 0},
-                                                          {"FEAT", 0}, {"HELP", 0}, {"OPTS", 0}};
+                                                          {"FEAT", 0}, {"HELP", 0}, {"OPTS", 0}, {"AUTH", 0},
+                                                          {"PBSZ", 0}, {"PROT", 0}, {"CCC", 0}};
   return verbs;
 }
 
@@ -90,6 +92,10 @@ const Session::CommandInfo* Session::find_command(const std::string& verb) {
         {"SMNT", &Session::cmd_not_implemented},
         {"REIN", &Session::cmd_not_implemented},
         {"SITE", &Session::cmd_not_implemented},
+        {"AUTH", &Session::cmd_auth},
+        {"PBSZ", &Session::cmd_pbsz},
+        {"PROT", &Session::cmd_prot},
+        {"CCC", &Session::cmd_ccc},
     };
     std::unordered_map<std::string, CommandInfo> out;
     for (auto& [verb, handler] : handlers)
@@ -225,6 +231,8 @@ awaitable<void> Session::run() {
     if (!transfer) restart_ = 0;
   }
   data_.reset();
+  if (control_tls_ && !closing_write_failed_ && std::string_view(close_reason_) == "quit")
+    co_await end_control_tls();
   control_.close();
   counters.active.fetch_sub(1, std::memory_order_relaxed);
   spdlog::info("{} event=close reason={}", log_prefix(), close_reason_);
@@ -234,6 +242,7 @@ awaitable<void> Session::run() {
 
 awaitable<void> Session::cmd_user(std::string arg) {
   if (account_) co_return say(530, "Already logged in; cannot change to another user.");
+  if (login_needs_tls(is_anonymous_name(arg))) co_return;
   user_ = arg;
   // The same answer for every name, so no one can tell which exist.
   say(331, "Please specify the password.");
@@ -261,6 +270,7 @@ awaitable<bool> Session::check_password(std::string user, std::string password) 
 
 awaitable<void> Session::cmd_pass(std::string arg) {
   if (account_) co_return say(230, "Already logged in.");
+  if (login_needs_tls(user_ && is_anonymous_name(*user_))) co_return;
   if (!user_) co_return say(503, "Log in with USER first.");
   std::string user = *user_;
   if (shared_->throttle.locked_out(ip_)) {
@@ -332,9 +342,11 @@ awaitable<void> Session::cmd_syst(std::string) {
 }
 
 awaitable<void> Session::cmd_feat(std::string) {
-  std::vector<std::string> features{
-      "EPRT", "EPSV", "MDTM", "MLST type*;size*;modify*;perm*;unix.mode*;", "PASV", "REST STREAM",
-      "SIZE", "TVFS", "UTF8"};
+  std::vector<std::string> features;
+  if (shared_->tls) features = {"AUTH TLS", "PBSZ", "PROT"};
+  for (const char* feature : {"EPRT", "EPSV", "MDTM", "MLST type*;size*;modify*;perm*;unix.mode*;", "PASV",
+                              "REST STREAM", "SIZE", "TVFS", "UTF8"})
+    features.emplace_back(feature);
   say_raw(codec::ftp::format_multiline(211, "Features:", features, "End"));
   co_return;
 }
@@ -347,10 +359,10 @@ awaitable<void> Session::cmd_opts(std::string arg) {
 }
 
 awaitable<void> Session::cmd_help(std::string) {
-  std::vector<std::string> lines{"ABOR ALLO APPE CDUP CWD  DELE EPRT EPSV FEAT HELP LIST MDTM MKD",
-                                 "MLSD MLST MODE NLST NOOP OPTS PASS PASV PORT PWD  QUIT REST RETR",
-                                 "RMD  RNFR RNTO SIZE STAT STOR STOU STRU SYST TYPE USER XCUP XCWD",
-                                 "XMKD XPWD XRMD"};
+  std::vector<std::string> lines{"ABOR ALLO APPE AUTH CCC  CDUP CWD  DELE EPRT EPSV FEAT HELP LIST",
+                                 "MDTM MKD  MLSD MLST MODE NLST NOOP OPTS PASS PASV PBSZ PORT PROT",
+                                 "PWD  QUIT REST RETR RMD  RNFR RNTO SIZE STAT STOR STOU STRU SYST",
+                                 "TYPE USER XCUP XCWD XMKD XPWD XRMD"};
   say_raw(codec::ftp::format_multiline(214, "The following commands are recognized.", lines, "Help OK."));
   co_return;
 }

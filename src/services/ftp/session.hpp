@@ -1,13 +1,15 @@
 // One FTP control connection (RFC 959 and extensions, docs/ftp.md): login,
 // then commands until QUIT, a timeout or the peer leaves. The commands live
-// in three files: session.cpp (the loop, login, small commands),
-// session_files.cpp (names and directories) and session_transfer.cpp (data
-// connections and transfers).
+// in five files: session.cpp (the loop, login, small commands),
+// session_files.cpp (names and directories), session_data.cpp (data
+// connections), session_transfer.cpp (transfers) and session_tls.cpp
+// (FTPS: AUTH PBSZ PROT CCC and TLS on data connections).
 #pragma once
 
 #include "codec/ftp/address.hpp"
 #include "codec/ftp/command.hpp"
 #include "net/stream.hpp"
+#include "net/tls.hpp"
 #include "services/exec/token.hpp"
 #include "services/ftp/accounts.hpp"
 #include "services/ftp/data_channel.hpp"
@@ -35,6 +37,7 @@ struct Shared {
   exec::AuthThrottle throttle;
   std::unique_ptr<TransferLog> xferlog;
   services::Counters counters;
+  std::shared_ptr<net::TlsContext> tls;  // FTPS offered when set; one context for control and data
   // argon2id costs ~50 ms and 64 MiB: it runs here, never on a loop, so a
   // login does not stall the other sessions of its loop.
   boost::asio::thread_pool hashing{2};
@@ -84,6 +87,23 @@ class Session {
   boost::asio::awaitable<void> cmd_stat(std::string arg);
   boost::asio::awaitable<void> cmd_not_implemented(std::string arg);
 
+  // FTPS (session_tls.cpp).
+  boost::asio::awaitable<void> cmd_auth(std::string arg);
+  boost::asio::awaitable<void> cmd_pbsz(std::string arg);
+  boost::asio::awaitable<void> cmd_prot(std::string arg);
+  boost::asio::awaitable<void> cmd_ccc(std::string arg);
+  // Under --require-tls, before AUTH: true after a 530 saying why.
+  bool login_needs_tls(bool anonymous);
+  // Under --require-tls without PROT P: true after a 521 saying why.
+  bool data_needs_protection();
+  // PROT P: the TLS handshake on a new data connection, which must resume
+  // this control connection's session; false after a 522 saying why.
+  boost::asio::awaitable<bool> secure_data(net::Stream& data, bool upload);
+  std::chrono::milliseconds tls_limit() const;
+  // After QUIT: close_notify both ways, bounded by tls_timeout.
+  boost::asio::awaitable<void> end_control_tls();
+  std::string tls_status();
+
   // Names and directories (session_files.cpp).
   boost::asio::awaitable<void> cmd_pwd(std::string arg);
   boost::asio::awaitable<void> cmd_cwd(std::string arg);
@@ -129,7 +149,13 @@ class Session {
   boost::asio::awaitable<Outcome> supervise(boost::asio::awaitable<bool> op);
   boost::asio::awaitable<void> stall_watch();
   boost::asio::awaitable<bool> abort_watch();
-  boost::asio::awaitable<std::optional<TcpSocket>> open_data(std::string mark);
+  // The data connection for a transfer (TLS under PROT P), after the 150
+  // mark; nothing after a 425/522 reply.
+  boost::asio::awaitable<std::optional<net::Stream>> open_data(std::string mark, bool upload = false);
+  // Ends a data connection: after a complete transfer on TLS (that the
+  // peer did not cut short of its close_notify), close_notify both ways,
+  // bounded by tls_timeout; then FIN and close.
+  boost::asio::awaitable<void> close_data(net::Stream& data, Outcome outcome, bool tls_intact = true);
   void finish_transfer(Outcome outcome, std::string_view done_text);
   void log_transfer(const std::string& path, char direction, std::uint64_t bytes, Clock::time_point started,
                     bool complete);
@@ -167,6 +193,12 @@ class Session {
   DataChannel data_;
   Clock::time_point progress_;    // last byte moved on the data connection
   std::string transfer_failure_;  // why the last transfer failed on our side (disk full ...)
+
+  // FTPS state.
+  bool control_tls_ = false;
+  bool pbsz_ = false;          // PBSZ seen (PROT needs it first)
+  bool protect_data_ = false;  // PROT P
+  std::string tls_tag_;        // the control connection's TLS session tag (ftps.hpp)
 };
 
 }  // namespace sockit::ftp

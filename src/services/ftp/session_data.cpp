@@ -3,6 +3,7 @@
 // for ABOR and the data connection for a stall.
 #include "codec/ftp/address.hpp"
 #include "codec/ftp/reply.hpp"
+#include "services/ftp/ftps.hpp"
 #include "services/ftp/session.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -117,7 +118,7 @@ awaitable<void> Session::cmd_abor(std::string) {
 
 // ----------------------------------------------------------------- running a transfer
 
-awaitable<std::optional<TcpSocket>> Session::open_data(std::string mark) {
+awaitable<std::optional<net::Stream>> Session::open_data(std::string mark, bool upload) {
   if (!data_.ready()) {
     say(425, "Use PORT, EPRT, PASV or EPSV first.");
     co_return std::nullopt;
@@ -139,7 +140,28 @@ awaitable<std::optional<TcpSocket>> Session::open_data(std::string mark) {
     say(150, mark);
     co_await flush();
   }
-  co_return socket;
+  // TCP and Unix share the session's stream type; a data connection is TCP.
+  // No Nagle: the last record and TLS's close_notify must not wait for the
+  // client's delayed ACK (40 ms per transfer).
+  error_code ec;
+  socket->set_option(asio::ip::tcp::no_delay(true), ec);
+  auto family = socket->local_endpoint(ec).protocol().family();
+  auto executor = socket->get_executor();
+  auto fd = socket->release(ec);
+  if (ec) {
+    say(425, "Cannot open data connection: " + ec.message() + ".");
+    co_return std::nullopt;
+  }
+  net::StreamSocket stream_socket(executor, asio::generic::stream_protocol(family, IPPROTO_TCP), fd);
+  if (!protect_data_) co_return net::Stream(std::move(stream_socket));
+  // The client starts TLS once it has the 150 (ftplib waits for it).
+  net::Stream data(std::move(stream_socket), *shared_->tls);
+  if (!co_await secure_data(data, upload)) {
+    keep_session(data);
+    data.close();
+    co_return std::nullopt;
+  }
+  co_return data;
 }
 
 awaitable<void> Session::stall_watch() {

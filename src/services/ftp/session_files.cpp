@@ -184,7 +184,8 @@ awaitable<void> Session::cmd_stat(std::string arg) {
             (account_ ? *user_ + " (" + kind_name(account_->kind) + ")" : std::string("nobody")),
         std::string("TYPE: ") + (binary_ ? "BINARY" : "ASCII") + ", MODE: S, STRU: F",
         std::string("Data connection: ") +
-            (data_.ready() ? (data_.passive() ? "passive" : "active") : "none")};
+            (data_.ready() ? (data_.passive() ? "passive" : "active") : "none"),
+        tls_status()};
     co_return say_raw(codec::ftp::format_multiline(211, "sockit FTP server status:", body, "End of status"));
   }
   if (!account_) co_return say(530, "Please log in with USER and PASS.");

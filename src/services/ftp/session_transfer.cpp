@@ -4,6 +4,7 @@
 #include "codec/ftp/listing.hpp"
 #include "codec/ftp/path.hpp"
 #include "codec/ftp/reply.hpp"
+#include "services/ftp/ftps.hpp"
 #include "services/ftp/session.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -34,6 +35,11 @@ namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kReceiveBuffer = 256 * 1024;
 constexpr std::size_t kWriteChunk = 64 * 1024;
+// RETR over TLS (no sendfile there): read this much at a time, and send it
+// a TLS record (16 KiB) at a time, each a sign of progress to the stall
+// watch, as each sendfile call is on a plain connection.
+constexpr std::size_t kTlsReadChunk = 256 * 1024;
+constexpr std::size_t kTlsRecord = 16 * 1024;
 // sendfile on loopback can go on without ever blocking: let the loop's
 // other sessions run after this many bytes.
 constexpr std::uint64_t kYieldEvery = 8 << 20;
@@ -47,21 +53,24 @@ std::string without_options(std::string arg) {
   return arg;
 }
 
-awaitable<bool> write_text(TcpSocket& socket, std::string text, Clock::time_point& progress,
+awaitable<bool> write_text(net::Stream& stream, std::string text, Clock::time_point& progress,
                            std::uint64_t& sent) {
   std::string_view rest = text;
   while (!rest.empty()) {
     auto chunk = rest.substr(0, kWriteChunk);
-    auto [ec, n] = co_await asio::async_write(socket, asio::buffer(chunk.data(), chunk.size()), use_tuple);
+    std::span<const char> piece(chunk.data(), chunk.size());
+    error_code ec;
+    co_await stream.write(std::span(&piece, 1), ec);
     if (ec) co_return false;
-    sent += n;
+    sent += chunk.size();
     progress = Clock::now();
-    rest.remove_prefix(n);
+    rest.remove_prefix(chunk.size());
   }
   co_return true;
 }
 
-awaitable<bool> send_file(TcpSocket& socket, int fd, std::uint64_t offset, std::uint64_t length,
+// Plain data connections: sendfile(2), from the page cache straight out.
+awaitable<bool> send_file(net::StreamSocket& socket, int fd, std::uint64_t offset, std::uint64_t length,
                           std::uint64_t& sent, Clock::time_point& progress) {
   error_code ec;
   socket.native_non_blocking(true, ec);
@@ -83,7 +92,7 @@ awaitable<bool> send_file(TcpSocket& socket, int fd, std::uint64_t offset, std::
       break;  // the file shrank under us
     } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
       since_yield = 0;
-      auto [wait_ec] = co_await socket.async_wait(TcpSocket::wait_write, use_tuple);
+      auto [wait_ec] = co_await socket.async_wait(net::StreamSocket::wait_write, use_tuple);
       if (wait_ec) co_return false;
     } else if (errno != EINTR) {
       co_return false;
@@ -92,12 +101,44 @@ awaitable<bool> send_file(TcpSocket& socket, int fd, std::uint64_t offset, std::
   co_return sent == length;
 }
 
-awaitable<bool> receive_into(TcpSocket& socket, int fd, std::uint64_t offset, std::uint64_t& received,
-                             Clock::time_point& progress, std::string& failure) {
+// TLS data connections: read, then encrypt and send.
+awaitable<bool> send_file_tls(net::Stream& stream, int fd, std::uint64_t offset, std::uint64_t length,
+                              std::uint64_t& sent, Clock::time_point& progress) {
+  auto buffer = std::make_unique<char[]>(kTlsReadChunk);
+  while (sent < length) {
+    auto want = static_cast<std::size_t>(std::min<std::uint64_t>(length - sent, kTlsReadChunk));
+    auto n = ::pread(fd, buffer.get(), want, static_cast<off_t>(offset + sent));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) co_return false;
+    if (n == 0) break;  // the file shrank under us
+    for (std::size_t done = 0; done < static_cast<std::size_t>(n);) {
+      std::span<const char> piece(buffer.get() + done,
+                                  std::min(kTlsRecord, static_cast<std::size_t>(n) - done));
+      error_code ec;
+      co_await stream.write(std::span(&piece, 1), ec);
+      if (ec) co_return false;
+      done += piece.size();
+      sent += piece.size();
+      progress = Clock::now();
+    }
+  }
+  co_return sent == length;
+}
+
+// Until the client ends the stream. On TLS, an end without close_notify
+// (`truncated`) is accepted as vsftpd does by default: most clients send
+// one, but not all, and the upload can be resumed if it was really cut.
+awaitable<bool> receive_into(net::Stream& stream, int fd, std::uint64_t offset, std::uint64_t& received,
+                             Clock::time_point& progress, std::string& failure, bool& truncated) {
   auto buffer = std::make_unique<char[]>(kReceiveBuffer);
   for (;;) {
-    auto [ec, n] = co_await socket.async_read_some(asio::buffer(buffer.get(), kReceiveBuffer), use_tuple);
+    error_code ec;
+    auto n = co_await stream.read_some(std::span(buffer.get(), kReceiveBuffer), ec);
     if (ec == asio::error::eof) co_return true;
+    if (is_truncation(ec)) {
+      truncated = true;
+      co_return true;
+    }
     if (ec) co_return false;
     std::size_t done = 0;
     while (done < n) {
@@ -114,17 +155,12 @@ awaitable<bool> receive_into(TcpSocket& socket, int fd, std::uint64_t offset, st
   }
 }
 
-void close_data(TcpSocket& socket) {
-  error_code ignored;
-  socket.shutdown(TcpSocket::shutdown_send, ignored);
-  socket.close(ignored);
-}
-
 }  // namespace
 
 // ----------------------------------------------------------------- listings
 
 awaitable<void> Session::send_listing(std::string arg, char style) {
+  if (data_needs_protection()) co_return;
   if (auto why = denied(kList, "list")) co_return say(550, *why);
   auto path = codec::ftp::resolve_path(cwd_, without_options(std::move(arg)));
   if (!path) co_return say(553, "File name not allowed.");
@@ -154,11 +190,11 @@ awaitable<void> Session::send_listing(std::string arg, char style) {
       text += codec::ftp::one_line(facts.name);
     text += "\r\n";
   }
-  auto socket = co_await open_data("Here comes the directory listing.");
-  if (!socket) co_return;
+  auto data = co_await open_data("Here comes the directory listing.");
+  if (!data) co_return;
   std::uint64_t sent = 0;
-  auto outcome = co_await supervise(write_text(*socket, std::move(text), progress_, sent));
-  close_data(*socket);
+  auto outcome = co_await supervise(write_text(*data, std::move(text), progress_, sent));
+  co_await close_data(*data, outcome);
   finish_transfer(outcome, "Directory send OK.");
 }
 
@@ -178,6 +214,7 @@ awaitable<void> Session::cmd_mlsd(std::string arg) {
 
 awaitable<void> Session::cmd_retr(std::string arg) {
   std::uint64_t offset = std::exchange(restart_, 0);
+  if (data_needs_protection()) co_return;
   auto path = path_or_reply(arg);
   if (!path) co_return;
   if (auto why = denied(kRead, "download")) co_return say(550, *why);
@@ -193,14 +230,21 @@ awaitable<void> Session::cmd_retr(std::string arg) {
     co_return say(550, "Permission denied: the file is not world-readable.");
   auto size = static_cast<std::uint64_t>(st.st_size);
   if (offset > size) co_return say(554, "Restart offset is beyond the end of the file.");
-  auto socket = co_await open_data(std::string("Opening ") + (binary_ ? "BINARY" : "ASCII") +
-                                   " mode data connection for " + codec::ftp::one_line(*path) + " (" +
-                                   std::to_string(size) + " bytes).");
-  if (!socket) co_return;
+  auto data = co_await open_data(std::string("Opening ") + (binary_ ? "BINARY" : "ASCII") +
+                                 " mode data connection for " + codec::ftp::one_line(*path) + " (" +
+                                 std::to_string(size) + " bytes).");
+  if (!data) co_return;
   auto started = Clock::now();
   std::uint64_t sent = 0;
-  auto outcome = co_await supervise(send_file(*socket, file.get(), offset, size - offset, sent, progress_));
-  close_data(*socket);
+  // Built before the co_await: GCC 12 destroys a temporary awaitable made
+  // inside a co_await expression's conditional twice.
+  std::optional<awaitable<bool>> op;
+  if (data->is_tls())
+    op.emplace(send_file_tls(*data, file.get(), offset, size - offset, sent, progress_));
+  else
+    op.emplace(send_file(data->socket(), file.get(), offset, size - offset, sent, progress_));
+  auto outcome = co_await supervise(std::move(*op));
+  co_await close_data(*data, outcome);
   log_transfer(*path, 'o', sent, started, outcome == Outcome::done);
   finish_transfer(outcome, "Transfer complete.");
 }
@@ -219,6 +263,7 @@ awaitable<void> Session::cmd_stou(std::string arg) {
 
 awaitable<void> Session::receive_file(std::string arg, char how) {
   std::uint64_t offset = std::exchange(restart_, 0);
+  if (data_needs_protection()) co_return;
   if (how == 'U') {
     // STOU: a fresh name in the current directory (or beside the one given).
     thread_local std::mt19937 random{std::random_device{}()};
@@ -274,13 +319,18 @@ awaitable<void> Session::receive_file(std::string arg, char how) {
     ::ftruncate(file.get(), static_cast<off_t>(offset));
   }
   std::string mark = how == 'U' ? "FILE: " + std::string(codec::ftp::leaf_name(*path)) : "Ok to send data.";
-  auto socket = co_await open_data(mark);
-  if (!socket) co_return;
+  auto data = co_await open_data(mark, true);
+  if (!data) co_return;
   auto started = Clock::now();
   std::uint64_t received = 0;
-  auto outcome =
-      co_await supervise(receive_into(*socket, file.get(), offset, received, progress_, transfer_failure_));
-  close_data(*socket);
+  bool truncated = false;
+  auto outcome = co_await supervise(
+      receive_into(*data, file.get(), offset, received, progress_, transfer_failure_, truncated));
+  co_await close_data(*data, outcome, !truncated);
+  if (truncated)
+    spdlog::info(
+        "{} event=tls_truncated path=\"{}\" bytes={} note=\"upload ended without close_notify; kept\"",
+        log_prefix(), codec::ftp::one_line(*path), received);
   log_transfer(*path, 'i', received, started, outcome == Outcome::done);
   if (how == 'U')
     finish_transfer(outcome, "Transfer complete: " + std::string(codec::ftp::leaf_name(*path)) + ".");

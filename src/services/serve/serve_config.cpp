@@ -76,6 +76,12 @@ max_per_ip = 256
 idle_timeout = 300       # seconds between commands
 data_timeout = 60        # seconds a transfer may move no byte
 xferlog = ""             # transfer log file (xferlog format)
+# FTPS (AUTH TLS): a self-signed pair kept in ~/.local/state/sockit/ftp-tls, or a certificate
+# tls_self_signed = true
+# tls_cert = "/etc/ssl/ftp.pem"
+# tls_key = "/etc/ssl/private/ftp.key"
+# require_tls = false      # true: logins need AUTH TLS, transfers PROT P
+# plain_anonymous = false  # with require_tls: anonymous may stay in clear
 )";
 
 class Reader {
@@ -280,10 +286,12 @@ transfer::DropFolderConfig read_recv(std::string_view source, const std::string&
 
 ftp::FtpConfig read_ftp(std::string_view source, const std::string& name, const toml::table& table) {
   Reader r(source, table, "ftp." + name + ".");
-  r.check_keys({"listen", "root", "create_root", "accounts", "passive_ports", "max_connections", "max_per_ip",
-                "max_line", "login_timeout", "idle_timeout", "data_timeout", "accept_timeout",
-                "auth_delay_ms", "max_login_failures", "max_ip_failures", "allow_foreign_port", "xferlog",
-                "backlog", "banner"});
+  r.check_keys(
+      {"listen", "root", "create_root", "accounts", "passive_ports", "max_connections", "max_per_ip",
+       "max_line", "login_timeout", "idle_timeout", "data_timeout", "accept_timeout", "auth_delay_ms",
+       "max_login_failures", "max_ip_failures", "allow_foreign_port", "xferlog", "backlog", "banner",
+       // FTPS
+       "tls_cert", "tls_key", "tls_self_signed", "tls_dir", "require_tls", "plain_anonymous", "tls_timeout"});
   ftp::FtpConfig config;
   config.name = name;
   config.listen = {"127.0.0.1:2121"};
@@ -322,8 +330,20 @@ ftp::FtpConfig read_ftp(std::string_view source, const std::string& name, const 
   r.string("xferlog", config.xferlog);
   r.integer("backlog", config.backlog, 1, 65535);
   r.string("banner", config.banner);
+  r.string("tls_cert", config.tls_cert);
+  r.string("tls_key", config.tls_key);
+  r.boolean("tls_self_signed", config.tls_self_signed);
+  r.string("tls_dir", config.tls_dir);
+  r.boolean("require_tls", config.require_tls);
+  r.boolean("plain_anonymous", config.plain_anonymous);
+  seconds("tls_timeout", config.tls_timeout, 600);
   if (config.root.empty() && config.accounts_file.empty())
     r.fail(&table, "root", "required: the folder to share (or give accounts)");
+  try {
+    ftp::validate(config);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string(source) + ": ftp." + name + ": " + e.what());
+  }
   return config;
 }
 

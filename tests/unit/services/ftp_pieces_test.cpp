@@ -90,6 +90,52 @@ idle_timeout = 30
   EXPECT_TRUE(builtin.ftp[0].accounts_file.empty());
 }
 
+TEST(FtpConfig, TlsKeys) {
+  auto config = serve::parse_serve_config(R"(
+[ftp.secure]
+root = "/srv/pub"
+tls_cert = "/etc/ftp.pem"
+tls_key = "/etc/ftp.key"
+require_tls = true
+plain_anonymous = true
+tls_timeout = 3
+)",
+                                          "t");
+  ASSERT_EQ(config.ftp.size(), 1u);
+  const auto& ftp = config.ftp[0];
+  EXPECT_TRUE(ftp.tls());
+  EXPECT_EQ(ftp.tls_cert, "/etc/ftp.pem");
+  EXPECT_EQ(ftp.tls_key, "/etc/ftp.key");
+  EXPECT_TRUE(ftp.require_tls);
+  EXPECT_TRUE(ftp.plain_anonymous);
+  EXPECT_EQ(ftp.tls_timeout, std::chrono::seconds(3));
+  EXPECT_TRUE(
+      serve::parse_serve_config("[ftp.s]\nroot = \"/r\"\ntls_self_signed = true\n", "t").ftp[0].tls());
+  EXPECT_FALSE(serve::parse_serve_config("[ftp.s]\nroot = \"/r\"\n", "t").ftp[0].tls());
+  auto error_of_section = [](const char* toml) -> std::string {
+    try {
+      serve::parse_serve_config(toml, "t");
+    } catch (const std::invalid_argument& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  EXPECT_NE(error_of_section("[ftp.s]\nroot = \"/r\"\nrequire_tls = true\n")
+                .find("t: ftp.s: --require-tls needs TLS"),
+            std::string::npos);
+  EXPECT_NE(error_of_section("[ftp.s]\nroot = \"/r\"\ntls_cert = \"c\"\n").find("go together"),
+            std::string::npos);
+  EXPECT_NE(
+      error_of_section("[ftp.s]\nroot = \"/r\"\ntls_self_signed = true\ntls_cert = \"c\"\ntls_key = \"k\"\n")
+          .find("not both"),
+      std::string::npos);
+  EXPECT_NE(error_of_section("[ftp.s]\nroot = \"/r\"\ntls_self_signed = true\nplain_anonymous = true\n")
+                .find("--plain-anonymous"),
+            std::string::npos);
+  EXPECT_NE(error_of_section("[ftp.s]\nroot = \"/r\"\ntls_timeout = 0\n").find("ftp.s.tls_timeout"),
+            std::string::npos);
+}
+
 TEST(FtpXferlog, Format) {
   ftp::TransferRecord r;
   r.finished = 0;
