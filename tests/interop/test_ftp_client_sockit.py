@@ -155,3 +155,30 @@ def test_ipv6_passive_and_active(start_server, tmp_path):
         r = ftp(*flags, "-v", url, "-e", "get six.bin -")
         assert (r.rc, r.stdout) == (0, data), r
         assert ("> EPRT |2|::1|" if flags else "> EPSV") in r.err(), r
+
+
+def test_a_dropped_connection_is_made_again(start_server, tmp_path, password_hash):
+    """Commands read from a pipe (no terminal); the server drops the idle
+    session between two of them: the next command logs in again, back in
+    the same directory."""
+    import subprocess
+    import time
+    alice = tmp_path / "alice"
+    (alice / "sub").mkdir(parents=True)
+    (alice / "sub" / "x.txt").write_bytes(b"x\n")
+    accounts = write_accounts(str(tmp_path / "accounts.toml"),
+                              f'[user.alice]\npassword = "{password_hash}"\nroot = "{alice}"\n')
+    server = start_ftp(start_server, "--root", str(alice), "--accounts", accounts, "--idle-timeout", "0.5")
+    url = f"ftp://alice:{PASSWORD.replace(' ', '%20')}@127.0.0.1:{server.addresses[0].port}/"
+    proc = subprocess.Popen([os.environ["SOCKIT_BIN"], "ftp", url], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        proc.stdin.write(b"cd sub\n")
+        proc.stdin.flush()
+        time.sleep(2)  # the server closes the idle session meanwhile
+        out, err = proc.communicate(b"pwd\nget x.txt -\nbye\n", timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert out == b"/sub\nx\n", (out, err)

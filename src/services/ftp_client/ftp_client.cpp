@@ -3,6 +3,7 @@
 #include "services/ftp_client/ftp_client.hpp"
 
 #include "net/connector.hpp"
+#include "net/socket_types.hpp"
 #include "net/within.hpp"
 
 #include <boost/asio/error.hpp>
@@ -66,6 +67,11 @@ void FtpClient::fail_connection() {
   pending_replies_ = 0;
   features_.reset();
   type_ = 0;
+}
+
+bool FtpClient::check_connection() {
+  if (control_ && net::peer_hung_up(control_->socket())) fail_connection();
+  return connected();
 }
 
 awaitable<Reply> FtpClient::read_reply() {

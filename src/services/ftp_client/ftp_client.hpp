@@ -102,6 +102,10 @@ class FtpClient {
   // QUIT (its reply is not waited for long) and the connection closed.
   boost::asio::awaitable<void> quit();
   bool connected() const { return control_ != nullptr; }
+  // Whether the server is still there: false (and the connection dropped)
+  // once it closed the control connection, as servers do to an idle
+  // session (421), even before anything is sent.
+  bool check_connection();
   // "host:port" as given.
   std::string origin() const;
   bool secure() const { return secure_; }

@@ -13,6 +13,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdlib>
@@ -106,6 +107,7 @@ FtpClient& Shell::connected() {
 
 void Shell::close_now() {
   client_.reset();
+  session_.reset();
 }
 
 awaitable<void> Shell::run_line(const std::string& line) {
@@ -131,6 +133,9 @@ awaitable<void> Shell::dispatch(const std::string& name, const std::vector<std::
   auto need = [&](std::size_t least, std::size_t most) {
     if (args.size() < least || args.size() > most) usage(name);
   };
+  static constexpr std::array<std::string_view, 11> kLocal = {
+      "open", "close", "lcd", "lpwd", "passive", "binary", "ascii", "verbose", "status", "help", "bye"};
+  if (std::find(kLocal.begin(), kLocal.end(), name) == kLocal.end()) co_await reconnect_if_dropped();
   if (name == "open") {
     // -n: connect only (then 'user'), as ftp -n.
     bool login = !(args.size() == 2 && args[0] == "-n");
@@ -138,7 +143,7 @@ awaitable<void> Shell::dispatch(const std::string& name, const std::vector<std::
     co_await open(args.back(), login);
   } else if (name == "user") {
     need(1, 2);
-    auto& client = connected();
+    connected();
     std::string password;
     if (args.size() == 2) {
       password = args[1];
@@ -147,10 +152,7 @@ awaitable<void> Shell::dispatch(const std::string& name, const std::vector<std::
       if (!asked) throw ShellFailure("no password for " + args[0] + " (give it: user NAME PASSWORD)", 2);
       password = *asked;
     }
-    co_await client.login(args[0], password);
-    user_ = args[0];
-    say("Logged in as " + args[0] + ".");
-    co_await client.set_type(binary_);
+    co_await log_in(args[0], password);
   } else if (name == "close") {
     need(0, 0);
     if (client_) co_await client_->quit();
@@ -171,10 +173,11 @@ awaitable<void> Shell::dispatch(const std::string& name, const std::vector<std::
   } else if (name == "cd") {
     need(1, 1);
     co_await connected().cwd(args[0]);
-    if (options_.interactive) say("Remote directory now " + co_await connected().pwd());
+    co_await remember_directory();
   } else if (name == "cdup") {
     need(0, 0);
     co_await connected().cdup();
+    co_await remember_directory();
   } else if (name == "pwd") {
     need(0, 0);
     fmt::print("{}\n", co_await connected().pwd());
@@ -286,17 +289,12 @@ void Shell::status() const {
   fmt::print("Local directory: {}\n", std::filesystem::current_path().string());
 }
 
-awaitable<void> Shell::open(const std::string& target, bool login) {
-  std::string error;
-  auto url = codec::ftp::parse_ftp_url(target, error);
-  if (!url) throw ShellFailure(error, 2);
-  if (client_) co_await client_->quit();
-  close_now();
+awaitable<void> Shell::connect_to(const codec::ftp::FtpUrl& url) {
   ClientOptions client = options_.client;
-  client.host = url->host;
-  client.port = url->port;
+  client.host = url.host;
+  client.port = url.port;
   client.passive = passive_;
-  client.security = url->implicit_tls       ? Security::implicit_tls
+  client.security = url.implicit_tls        ? Security::implicit_tls
                     : options_.explicit_tls ? Security::explicit_tls
                                             : Security::none;
   if (client.security != Security::none) {
@@ -311,6 +309,27 @@ awaitable<void> Shell::open(const std::string& target, bool login) {
   say(fmt::format("Connected to {}{}: {}", fresh->origin(), fresh->secure() ? " (TLS)" : "", greeting.text));
   client_ = std::move(fresh);  // kept after a refused login: 'user' may try again
   user_.clear();
+}
+
+awaitable<void> Shell::log_in(const std::string& user, const std::string& password) {
+  co_await client_->login(user, password);
+  co_await client_->set_type(binary_);
+  user_ = user;
+  if (session_) {
+    session_->user = user;
+    session_->password = password;
+  }
+  say("Logged in as " + user + ".");
+}
+
+awaitable<void> Shell::open(const std::string& target, bool login) {
+  std::string error;
+  auto url = codec::ftp::parse_ftp_url(target, error);
+  if (!url) throw ShellFailure(error, 2);
+  if (client_) co_await client_->quit();
+  close_now();
+  co_await connect_to(*url);
+  session_ = Session{target, {}, {}, {}};
   if (!login) co_return;
   std::string user = url->has_user && !url->user.empty() ? url->user : "anonymous";
   std::string password = "sockit@";
@@ -329,11 +348,25 @@ awaitable<void> Shell::open(const std::string& target, bool login) {
   } else if (url->has_password) {
     password = url->password;
   }
-  co_await client_->login(user, password);
-  co_await client_->set_type(binary_);
-  user_ = user;
-  say("Logged in as " + user + ".");
-  if (!url->path.empty()) co_await client_->cwd(url->path);
+  co_await log_in(user, password);
+  if (!url->path.empty()) {
+    co_await client_->cwd(url->path);
+    session_->cwd = co_await client_->pwd();
+  }
+}
+
+awaitable<void> Shell::reconnect_if_dropped() {
+  // Only a connection the server dropped (an idle timeout, a restart): one
+  // the user closed stays closed.
+  if (!client_ || client_->check_connection() || !session_) co_return;
+  std::string error;
+  auto url = codec::ftp::parse_ftp_url(session_->target, error);
+  if (!url) co_return;
+  if (options_.interactive) fmt::print(stderr, "sockit: the connection was closed; connecting again\n");
+  Session saved = *session_;
+  co_await connect_to(*url);
+  if (!saved.user.empty()) co_await log_in(saved.user, saved.password);
+  if (!saved.cwd.empty()) co_await client_->cwd(saved.cwd);
 }
 
 namespace {
@@ -421,6 +454,12 @@ int run_ftp_shell(const ShellOptions& options, services::Prompt& prompt) {
     co_await shell.leave();
     co_return shell.done() ? 0 : status;
   });
+}
+
+awaitable<void> Shell::remember_directory() {
+  auto here = co_await connected().pwd();
+  if (session_) session_->cwd = here;
+  say("Remote directory now " + here);
 }
 
 awaitable<void> Shell::leave() {

@@ -2,10 +2,12 @@
 // implement. Not for other users: they call run_ftp_script/run_ftp_shell.
 #pragma once
 
+#include "codec/ftp/ftp_url.hpp"
 #include "services/ftp_client/ftp_shell.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -41,6 +43,12 @@ class Shell {
   boost::asio::awaitable<void> get_file(const std::string& remote, const std::string& local, bool resume);
   boost::asio::awaitable<void> put_file(const std::string& local, const std::string& remote, bool resume,
                                         bool append);
+  boost::asio::awaitable<void> connect_to(const codec::ftp::FtpUrl& url);
+  boost::asio::awaitable<void> log_in(const std::string& user, const std::string& password);
+  // Connects and logs in again, back in the same directory, when the
+  // server dropped the connection since the last command.
+  boost::asio::awaitable<void> reconnect_if_dropped();
+  boost::asio::awaitable<void> remember_directory();
   [[noreturn]] void usage(std::string_view name) const;
   FtpClient& connected();
   void close_now();
@@ -48,8 +56,17 @@ class Shell {
   void say(const std::string& line) const;
   void summary(const std::string& name, std::uint64_t bytes, double seconds, bool upload) const;
 
+  // What 'open' connected to, for connecting again after a drop.
+  struct Session {
+    std::string target;  // the URL or HOST[:PORT] given
+    std::string user;    // empty until logged in
+    std::string password;
+    std::string cwd;  // the remote directory, once changed
+  };
+
   ShellOptions options_;
   std::unique_ptr<FtpClient> client_;
+  std::optional<Session> session_;
   std::shared_ptr<net::TlsContext> tls_;
   std::string user_;
   bool passive_;
