@@ -303,6 +303,7 @@ awaitable<std::uint64_t> FtpClient::store(const std::string& path, std::uint64_t
   }
   std::vector<char> buffer(kDataBuffer);
   std::uint64_t total = 0;
+  bool cut = false;  // the server closed the data connection under us
   try {
     for (;;) {
       std::size_t n = source(buffer);
@@ -322,7 +323,10 @@ awaitable<std::uint64_t> FtpClient::store(const std::string& path, std::uint64_t
       if (!done)
         throw FtpError(FtpError::Kind::timeout, fmt::format("{}: the server took nothing for {:g} s", path,
                                                             options_.stall_timeout.count() / 1000.0));
-      if (ec) throw FtpError(FtpError::Kind::data, path + ": the data connection ended: " + ec.message());
+      if (ec) {
+        cut = true;
+        throw FtpError(FtpError::Kind::data, path + ": the data connection ended: " + ec.message());
+      }
       total += n;
     }
     if (data->is_tls()) {
@@ -337,9 +341,23 @@ awaitable<std::uint64_t> FtpClient::store(const std::string& path, std::uint64_t
   } catch (...) {
     data->close();
     pending_replies_ += 1;
-    throw;
+    if (!cut) throw;
   }
   data->close();
+  if (cut) {
+    // The server stopped the upload (a full disk, a quota, a permission):
+    // its reply says why better than "broken pipe" does.
+    pending_replies_ -= 1;
+    auto why = [&]() -> awaitable<Reply> { co_return co_await read_reply(); };
+    auto reply =
+        co_await net::within(std::min(limit(options_.stall_timeout), std::chrono::milliseconds(5000)), why());
+    if (!reply) {
+      fail_connection();
+      throw FtpError(FtpError::Kind::data, path + ": the server closed the data connection and said nothing");
+    }
+    throw FtpError(reply->code / 100 == 2 ? FtpError::Kind::data : FtpError::Kind::refused,
+                   fmt::format("{}: {} {}", path, reply->code, reply->text), reply->code);
+  }
   co_await finish_transfer(path);
   co_return total;
 }
