@@ -116,6 +116,9 @@ def test_the_first_failure_ends_the_script(setup):
     r = ftp(setup["url"], "-e", "pwd; frobnicate; pwd")
     assert r.rc == 2 and "unknown command 'frobnicate'" in one_line_error(r), r
     assert r.stdout == b"/\n"
+    for leave in ("bye", "quit", "exit"):
+        r = ftp(setup["url"], "-e", f"pwd; {leave}; pwd")
+        assert (r.rc, r.stdout, r.stderr) == (0, b"/\n", b""), r
     r = ftp(setup["url"], "-e", "get")
     assert r.rc == 2 and "usage: get" in one_line_error(r), r
     r = ftp(setup["url"], "-e", "get 'unclosed")
