@@ -1,7 +1,8 @@
 """sockit ftp against sockit's own FTP server (`sockit ftp serve` with an
 accounts file): every shell command through -e, the exit status at the
-first failure (and nothing run after it), and a put then get round trip
-byte for byte in passive and in active mode."""
+first failure (and nothing run after it), a put then get round trip byte
+for byte in passive and in active mode (IPv4, IPv6, and over FTPS with
+--require-tls), and a session the server dropped made again."""
 
 import os
 
@@ -185,3 +186,34 @@ def test_a_dropped_connection_is_made_again(start_server, tmp_path, password_has
             proc.kill()
     assert proc.returncode == 0, err
     assert out == b"/sub\nx\n", (out, err)
+
+
+@pytest.mark.parametrize("mode", ["passive", "active"])
+def test_ftps_against_sockit_serve(start_server, tmp_path, password_hash, mode):
+    """Explicit FTPS end to end: sockit ftp serve --require-tls with a
+    certificate from a CA the test makes, the client checking it."""
+    from get_util import get, make_ca
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    ca, crt, key = make_ca(str(certs), names=("localhost",), ips=("127.0.0.1",))
+    alice = tmp_path / "alice"
+    alice.mkdir()
+    accounts = write_accounts(str(tmp_path / "accounts.toml"),
+                              f'[user.alice]\npassword = "{password_hash}"\nroot = "{alice}"\n')
+    server = start_ftp(start_server, "--root", str(alice), "--accounts", accounts, "--tls-cert", crt,
+                       "--tls-key", key, "--require-tls")
+    port = server.addresses[0].port
+    url = f"ftp://alice:{PASSWORD.replace(' ', '%20')}@127.0.0.1:{port}/"
+    data = os.urandom(3 * 1024 * 1024 + 5)
+    (tmp_path / "data.bin").write_bytes(data)
+    flags = ["--active"] if mode == "active" else []
+    r = ftp(*flags, "--tls", "--cacert", ca, url, "-e", "put data.bin; ls; get data.bin copy.bin; status",
+            cwd=tmp_path)
+    assert r.rc == 0, r
+    assert "over TLS" in r.stdout.decode() and "data.bin" in r.stdout.decode(), r
+    assert (alice / "data.bin").read_bytes() == data
+    assert (tmp_path / "copy.bin").read_bytes() == data
+    r = get("--ssl-reqd", "--cacert", ca, "-u", f"alice:{PASSWORD}", f"ftp://127.0.0.1:{port}/data.bin")
+    assert (r.rc, r.stdout) == (0, data), r
+    r = ftp(*flags, url, "-e", "ls")  # in clear: refused
+    assert r.rc == 1 and "530" in one_line_error(r), r
