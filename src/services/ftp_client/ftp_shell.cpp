@@ -64,11 +64,11 @@ constexpr std::array<CommandInfo, 33> kCommands = {{
     {"binary", "binary", "transfer bytes as they are (TYPE I, the default)"},
     {"ascii", "ascii", "transfer text with line ends converted (TYPE A)"},
     {"status", "status", "the connection, mode and type"},
+    {"features", "features", "what the server says it supports (FEAT)"},
     {"quote", "quote LINE", "send LINE to the server as it is and print the reply"},
     {"verbose", "verbose [on|off]", "print the protocol lines on stderr"},
     {"help", "help [COMMAND]", "these lines, or one command's"},
     {"bye", "bye", "log out and leave (also: quit, exit)"},
-    {"features", "features", "what the server says it supports (FEAT)"},
 }};
 
 const CommandInfo* find_command(std::string_view name) {
