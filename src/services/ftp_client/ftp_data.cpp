@@ -209,6 +209,18 @@ awaitable<void> FtpClient::finish_transfer(const std::string& what) {
 
 namespace {
 
+// Our close_notify, waited for at most `limit`. A TLS connection freed
+// without it makes OpenSSL drop its session as unresumable, and every later
+// data connection must resume that session (servers refuse it otherwise).
+awaitable<void> send_close_notify(net::Stream& data, std::chrono::milliseconds limit) {
+  error_code ignored;
+  auto shut = [&]() -> awaitable<bool> {
+    co_await data.shutdown_tls(ignored);
+    co_return true;
+  };
+  co_await net::within(limit, shut());
+}
+
 // Reads `data` to its end into `sink`, each read bounded by `stall`.
 awaitable<std::uint64_t> drain_data(net::Stream& data, std::chrono::milliseconds stall, const Sink& sink,
                                     const std::string& what) {
@@ -230,7 +242,11 @@ awaitable<std::uint64_t> drain_data(net::Stream& data, std::chrono::milliseconds
       total += n;
       sink(std::string_view(buffer.data(), n));
     }
-    if (ec && is_end_of_data(ec)) break;
+    if (ec && is_end_of_data(ec)) {
+      if (data.is_tls() && ec == asio::error::eof)
+        co_await send_close_notify(data, std::min(stall, std::chrono::milliseconds(5000)));
+      break;
+    }
     if (ec) throw FtpError(FtpError::Kind::data, what + ": the data connection ended: " + ec.message());
   }
   co_return total;
@@ -329,15 +345,10 @@ awaitable<std::uint64_t> FtpClient::store(const std::string& path, std::uint64_t
       }
       total += n;
     }
-    if (data->is_tls()) {
-      // close_notify: the server knows the file ended here, not cut short.
-      error_code ignored;
-      auto shut = [&]() -> awaitable<bool> {
-        co_await data->shutdown_tls(ignored);
-        co_return true;
-      };
-      co_await net::within(std::min(limit(options_.stall_timeout), std::chrono::milliseconds(5000)), shut());
-    }
+    // close_notify also tells the server the file ended here, not cut short.
+    if (data->is_tls())
+      co_await send_close_notify(*data,
+                                 std::min(limit(options_.stall_timeout), std::chrono::milliseconds(5000)));
   } catch (...) {
     data->close();
     pending_replies_ += 1;
