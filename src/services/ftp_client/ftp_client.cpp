@@ -217,18 +217,8 @@ awaitable<Reply> FtpClient::connect() {
   peer_ip_ = net::peer_ip(socket->remote_endpoint(ignored));
   local_ip_ = net::peer_ip(socket->local_endpoint(ignored));
   epsv_failed_ = eprt_failed_ = false;
-  if (options_.security == Security::implicit_tls) {
-    control_ = std::make_unique<net::Stream>(std::move(*socket), *options_.tls);
-    try {
-      co_await tls_handshake(*control_, false);
-    } catch (...) {
-      fail_connection();
-      throw;
-    }
-    secure_ = true;
-  } else {
-    control_ = std::make_unique<net::Stream>(std::move(*socket));
-  }
+  control_ = std::make_unique<net::Stream>(std::move(*socket));
+  if (options_.security == Security::implicit_tls) co_await start_tls_on_control();  // before the greeting
   auto greeting = co_await read_reply();
   while (greeting.code == 120) greeting = co_await read_reply();  // "ready in a moment"
   if (greeting.code != 220) {

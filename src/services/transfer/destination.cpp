@@ -28,6 +28,14 @@ timespec to_timespec(std::int64_t sec, std::uint32_t nsec) {
   return t;
 }
 
+// The sender's permission bits (not setuid/setgid) and mtime on a finished file.
+std::error_code set_mode_and_mtime(int fd, std::uint32_t mode, std::int64_t mtime_sec,
+                                   std::uint32_t mtime_nsec) {
+  timespec times[2] = {{0, UTIME_OMIT}, to_timespec(mtime_sec, mtime_nsec)};
+  if (::fchmod(fd, mode & 0777) != 0 || ::futimens(fd, times) != 0) return last_error();
+  return {};
+}
+
 }  // namespace
 
 std::string part_name(std::string_view leaf) {
@@ -164,8 +172,7 @@ Fd Destination::open_part(std::string_view path, std::uint64_t offset, std::erro
 
 std::error_code Destination::commit(std::string_view path, int part_fd, std::uint32_t mode,
                                     std::int64_t mtime_sec, std::uint32_t mtime_nsec) {
-  timespec times[2] = {{0, UTIME_OMIT}, to_timespec(mtime_sec, mtime_nsec)};
-  if (::fchmod(part_fd, mode & 0777) != 0 || ::futimens(part_fd, times) != 0) return last_error();
+  if (auto ec = set_mode_and_mtime(part_fd, mode, mtime_sec, mtime_nsec)) return ec;
   std::error_code ec;
   std::string_view leaf;
   int parent = parent_of(path, false, leaf, ec);
@@ -188,8 +195,7 @@ Fd Destination::open_unnamed(std::string_view path, std::error_code& ec) {
 
 std::error_code Destination::link_unnamed(std::string_view path, int fd, std::uint32_t mode,
                                           std::int64_t mtime_sec, std::uint32_t mtime_nsec) {
-  timespec times[2] = {{0, UTIME_OMIT}, to_timespec(mtime_sec, mtime_nsec)};
-  if (::fchmod(fd, mode & 0777) != 0 || ::futimens(fd, times) != 0) return last_error();
+  if (auto ec = set_mode_and_mtime(fd, mode, mtime_sec, mtime_nsec)) return ec;
   std::error_code ec;
   std::string_view leaf;
   int parent = parent_of(path, false, leaf, ec);
