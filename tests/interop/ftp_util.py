@@ -2,10 +2,11 @@
 tree, log in with ftplib, hash passwords with `sockit ftp passwd`."""
 
 import ftplib
+import io
 import os
 import subprocess
 
-from interop_util import short_tempdir
+from interop_util import connect, recv_until, short_tempdir
 
 # Short limits so the tests that wait for them stay quick.
 FAST = ["--auth-delay-ms", "50", "--shutdown-grace", "2", "--accept-timeout", "3"]
@@ -67,3 +68,23 @@ def write_accounts(path, text):
 
 def fresh_dir():
     return short_tempdir()
+
+
+def fetch(ftp, name, rest=None):
+    """RETR `name` (from `rest`) with ftplib: the bytes."""
+    out = io.BytesIO()
+    ftp.retrbinary("RETR " + name, out.write, rest=rest)
+    return out.getvalue()
+
+
+def control(addr):
+    """A raw control connection after the 220 banner."""
+    s = connect(addr)
+    assert recv_until(s, b"\r\n").startswith(b"220")
+    return s
+
+
+def command(s, line):
+    """One raw command line; its first reply line."""
+    s.sendall(line + b"\r\n")
+    return recv_until(s, b"\r\n")

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from ftp_util import login, make_tree, start_ftp
+from ftp_util import command, control, fetch, login, make_tree, start_ftp
 from interop_util import connect, is_closed_by_peer, recv_until, rmtree, short_tempdir
 
 
@@ -21,23 +21,6 @@ def tree():
     yield make_tree(base)
     rmtree(base)
 
-
-def fetch(ftp, name):
-    out = io.BytesIO()
-    ftp.retrbinary("RETR " + name, out.write)
-    return out.getvalue()
-
-
-def control(addr):
-    """A raw control connection after the 220 banner."""
-    s = connect(addr)
-    assert recv_until(s, b"\r\n").startswith(b"220")
-    return s
-
-
-def command(s, line):
-    s.sendall(line + b"\r\n")
-    return recv_until(s, b"\r\n")
 
 
 def test_traversal_stays_inside_the_root(start_server, tree):

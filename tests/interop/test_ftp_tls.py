@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from ftp_util import hash_password, make_tree, start_ftp, write_accounts
+from ftp_util import command, control, fetch, hash_password, make_tree, start_ftp, write_accounts
 from interop_util import (connect, describe, is_closed_by_peer, recv_until, rmtree, run, short_tempdir,
                           wait_until)
 
@@ -118,23 +118,6 @@ def tls_login(addr, pki, user="alice", password=PASSWORD, version="1.3", prot_p=
     if prot_p:
         assert ftp.prot_p().startswith("200")
     return ftp
-
-
-def fetch(ftp, name, rest=None):
-    out = io.BytesIO()
-    ftp.retrbinary("RETR " + name, out.write, rest=rest)
-    return out.getvalue()
-
-
-def control(addr):
-    s = connect(addr)
-    assert recv_until(s, b"\r\n").startswith(b"220")
-    return s
-
-
-def command(s, line):
-    s.sendall(line + b"\r\n")
-    return recv_until(s, b"\r\n")
 
 
 def content(path):
