@@ -103,10 +103,31 @@ awaitable<bool> send_file(net::StreamSocket& socket, int fd, std::uint64_t offse
   co_return sent == length;
 }
 
+// A transfer's buffer, mapped for it and unmapped when it ends. From
+// malloc, the buffers of 200 uploads at once (50 MiB) stayed in the process
+// after they ended: once a freed chunk of this size raises glibc's mmap
+// threshold, the next ones come from the arenas, which keep them.
+class TransferBuffer {
+ public:
+  explicit TransferBuffer(std::size_t size) : size_(size) {
+    void* p = ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    data_ = static_cast<char*>(p);
+  }
+  ~TransferBuffer() { ::munmap(data_, size_); }
+  TransferBuffer(const TransferBuffer&) = delete;
+  TransferBuffer& operator=(const TransferBuffer&) = delete;
+  char* get() const { return data_; }
+
+ private:
+  std::size_t size_;
+  char* data_;
+};
+
 // TLS data connections: read, then encrypt and send.
 awaitable<bool> send_file_tls(net::Stream& stream, int fd, std::uint64_t offset, std::uint64_t length,
                               std::uint64_t& sent, Clock::time_point& progress) {
-  auto buffer = std::make_unique<char[]>(kTlsReadChunk);
+  TransferBuffer buffer(kTlsReadChunk);
   while (sent < length) {
     auto want = static_cast<std::size_t>(std::min<std::uint64_t>(length - sent, kTlsReadChunk));
     auto n = ::pread(fd, buffer.get(), want, static_cast<off_t>(offset + sent));
@@ -130,29 +151,9 @@ awaitable<bool> send_file_tls(net::Stream& stream, int fd, std::uint64_t offset,
 // Until the client ends the stream. On TLS, an end without close_notify
 // (`truncated`) is accepted as vsftpd does by default: most clients send
 // one, but not all, and the upload can be resumed if it was really cut.
-// An upload's buffer, mapped for it and unmapped when it ends. From malloc,
-// the buffers of 200 uploads at once (50 MiB) stayed in the process after
-// they ended: once a freed chunk of this size raises glibc's mmap threshold,
-// the next ones come from the arenas, which keep them.
-class ReceiveBuffer {
- public:
-  ReceiveBuffer() {
-    void* p = ::mmap(nullptr, kReceiveBuffer, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) throw std::bad_alloc();
-    data_ = static_cast<char*>(p);
-  }
-  ~ReceiveBuffer() { ::munmap(data_, kReceiveBuffer); }
-  ReceiveBuffer(const ReceiveBuffer&) = delete;
-  ReceiveBuffer& operator=(const ReceiveBuffer&) = delete;
-  char* get() const { return data_; }
-
- private:
-  char* data_;
-};
-
 awaitable<bool> receive_into(net::Stream& stream, int fd, std::uint64_t offset, std::uint64_t& received,
                              Clock::time_point& progress, std::string& failure, bool& truncated) {
-  ReceiveBuffer buffer;
+  TransferBuffer buffer(kReceiveBuffer);
   for (;;) {
     error_code ec;
     auto n = co_await stream.read_some(std::span(buffer.get(), kReceiveBuffer), ec);
