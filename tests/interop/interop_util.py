@@ -493,6 +493,25 @@ def recv_until_closed(sock, timeout=10.0):
         out += chunk
 
 
+def read_pty(fd, until, timeout=30.0):
+    """What a pseudo-terminal shows until the regex `until` matches (or
+    `timeout` passes, or the other side closes), as text."""
+    out, deadline = b"", time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if re.search(until, out.decode(errors="replace")):
+            break
+        r, _, _ = select.select([fd], [], [], 0.1)
+        if r:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+    return out.decode(errors="replace")
+
+
 def describe(r):
     """A CompletedProcess for an assertion message."""
     err = r.stderr.decode(errors="replace") if isinstance(r.stderr, bytes) else (r.stderr or "")

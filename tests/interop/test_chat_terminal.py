@@ -5,24 +5,10 @@ unset), /who, and /quit ending it with exit code 0 and a goodbye."""
 import os
 import pty
 import re
-import select
-import time
 
 from chat_util import Chat
+from interop_util import read_pty
 
-
-def read_pty(fd, until, timeout=10.0):
-    out, deadline = b"", time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if re.search(until, out.decode(errors="replace")):
-            break
-        r, _, _ = select.select([fd], [], [], 0.1)
-        if r:
-            try:
-                out += os.read(fd, 4096)
-            except OSError:
-                break
-    return out.decode(errors="replace")
 
 
 def test_prompt_messages_who_and_quit(sockit_bin, sockdir):

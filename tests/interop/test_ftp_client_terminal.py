@@ -6,27 +6,10 @@ ending it with exit status 0."""
 import os
 import pty
 import re
-import select
-import time
 
 from ftp_util import hash_password, start_ftp, write_accounts
+from interop_util import read_pty
 
-
-def read_pty(fd, until, timeout=30.0):
-    out, deadline = b"", time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if re.search(until, out.decode(errors="replace")):
-            break
-        r, _, _ = select.select([fd], [], [], 0.1)
-        if r:
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-    return out.decode(errors="replace")
 
 
 def spawn(sockit_bin, args, home, cwd):

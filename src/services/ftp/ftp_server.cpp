@@ -95,14 +95,11 @@ class FtpServer final : public services::Service {
       spdlog::info("service={} event=listening address={} anonymous={} users={} tls={}", shared_->log_name,
                    bound.to_string(), shared_->accounts.anonymous_enabled(), shared_->accounts.users().size(),
                    shared_->tls != nullptr);
-      auto host = bound.host.find(':') != std::string::npos ? "[" + bound.host + "]" : bound.host;
-      if (host == "0.0.0.0" || host == "[::]") host = "127.0.0.1";
       // -k for a self-signed pair: its fingerprint is in the log to compare.
       std::string curl = !shared_->tls                     ? "curl "
                          : shared_->config.tls_self_signed ? "curl --ssl-reqd -k "
                                                            : "curl --ssl-reqd ";
-      addresses_.push_back(
-          {bound.to_string(), curl + "ftp://" + host + ":" + std::to_string(bound.port) + "/"});
+      addresses_.push_back({bound.to_string(), curl + "ftp://" + net::client_address(bound) + "/"});
       listeners_.push_back(std::move(listener));
     }
   }

@@ -69,6 +69,12 @@ std::string reason_text(const std::error_code& ec) {
   return ec.message();
 }
 
+// Why a complete, verified file could not take its name.
+std::string save_failure(const std::error_code& ec) {
+  return ec.value() == EEXIST ? "a file of that name appeared meanwhile; not replaced"
+                              : "cannot save it: " + reason_text(ec);
+}
+
 // A small file saved whole on the WriteBehind thread. The job fills in the
 // outcome; the loop reads it once the job is finished.
 struct WholeFile {
@@ -92,8 +98,7 @@ struct WholeFile {
     } else if ((ec = destination.commit(entry.path, part.get(), entry.mode, entry.mtime_sec,
                                         entry.mtime_nsec))) {
       destination.remove_part(entry.path);
-      failure = ec.value() == EEXIST ? "a file of that name appeared meanwhile; not replaced"
-                                     : "cannot save it: " + reason_text(ec);
+      failure = save_failure(ec);
     }
     data = {};  // freed here, not on the loop
   }
@@ -105,8 +110,7 @@ struct WholeFile {
     } else if ((write_error = write_all(file.get(), 0, data)) == 0 &&
                (ec = destination.link_unnamed(entry.path, file.get(), entry.mode, entry.mtime_sec,
                                               entry.mtime_nsec))) {
-      failure = ec.value() == EEXIST ? "a file of that name appeared meanwhile; not replaced"
-                                     : "cannot save it: " + reason_text(ec);
+      failure = save_failure(ec);
     }
     data = {};
   }
@@ -379,9 +383,7 @@ class Receiver {
     if (auto ec = destination_.commit(path, file.part.get(), file.entry.mode, file.entry.mtime_sec,
                                       file.entry.mtime_nsec)) {
       destination_.remove_part(path);
-      co_return co_await report(path, file.entry.id, Outcome::failed,
-                                ec.value() == EEXIST ? "a file of that name appeared meanwhile; not replaced"
-                                                     : "cannot save it: " + reason_text(ec));
+      co_return co_await report(path, file.entry.id, Outcome::failed, save_failure(ec));
     }
     co_await report(path, file.entry.id, Outcome::saved, "");
   }
