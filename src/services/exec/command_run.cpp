@@ -1,10 +1,10 @@
 #include "services/exec/command_run.hpp"
 
 #include "net/wake_signal.hpp"
-#include "services/exec/process_v2.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/readable_pipe.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -14,16 +14,19 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <deque>
-#include <optional>
+#include <vector>
+
+extern char** environ;
 
 namespace sockit::exec {
 namespace asio = boost::asio;
-namespace bp = boost::process::v2;
 using asio::awaitable;
 using boost::system::error_code;
 using Clock = std::chrono::steady_clock;
@@ -44,43 +47,34 @@ constexpr auto kOutputGrace = std::chrono::seconds(2);
 // Larger pipes mean fewer wake-ups per byte for output-heavy commands.
 constexpr int kPipeSize = 256 * 1024;
 
-// Marks every descriptor above stderr close-on-exec. Boost.Process 1.81 means
-// to close them itself, but its close_all() skips the range between stderr
-// and the highest descriptor it keeps (`next = whitelist[idx]`, not idx + 1),
-// so a command inherited the client's socket and the listeners. CLOEXEC, not
-// close: the launcher's own error pipe must live until exec.
-void close_on_exec_above_stderr() {
-  if (::syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) == 0) return;
-  for (int fd = 3, end = static_cast<int>(::sysconf(_SC_OPEN_MAX)); fd < end; ++fd) {
-    int flags = ::fcntl(fd, F_GETFD);
-    if (flags >= 0) ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
-  }
+// A pipe whose two ends are close-on-exec: the child gets its end through
+// posix_spawn's dup2, which clears the flag on the copy only.
+bool make_pipe(int (&ends)[2]) {
+  return ::pipe2(ends, O_CLOEXEC) == 0;
 }
 
-// Runs in the child between fork and exec: its own process group (so the
-// whole tree can be killed at once), default signal handling (sockit
-// ignores SIGPIPE; a command must not inherit that), and only its three
-// standard descriptors.
-struct ChildSetup {
-  template <typename Launcher>
-  error_code on_exec_setup(Launcher&, const bp::filesystem::path&, const char* const*&) {
-    close_on_exec_above_stderr();
-    if (::setpgid(0, 0) != 0) return error_code(errno, boost::system::system_category());
-    ::signal(SIGPIPE, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    return {};
+// The spawn's file actions and attributes, released however start() ends.
+struct SpawnSetup {
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attributes;
+  SpawnSetup() {
+    ::posix_spawn_file_actions_init(&actions);
+    ::posix_spawnattr_init(&attributes);
   }
+  ~SpawnSetup() {
+    ::posix_spawn_file_actions_destroy(&actions);
+    ::posix_spawnattr_destroy(&attributes);
+  }
+  SpawnSetup(const SpawnSetup&) = delete;
+  SpawnSetup& operator=(const SpawnSetup&) = delete;
+};
 
-  // After a failed execve the launcher calls exit(), which in this forked
-  // copy of the server would run its destructors (and LeakSanitizer, which
-  // blocked on a pipe and kept a clone of the server alive). _exit instead.
-  // Variadic because 1.81 detects the hook with one signature and calls it
-  // with another.
-  template <typename... Args>
-  void on_exec_error(Args&&...) {
-    ::_exit(127);
+// Closes whichever descriptors it still holds.
+struct Descriptors {
+  std::vector<int> fds;
+  ~Descriptors() {
+    for (int fd : fds)
+      if (fd >= 0) ::close(fd);
   }
 };
 
@@ -92,6 +86,7 @@ struct CommandRun::Impl {
         stdin_pipe(executor),
         stdout_pipe(executor),
         stderr_pipe(executor),
+        exit_watch(executor),
         stdin_queued(executor),
         stdin_drained(executor),
         watch_timer(executor),
@@ -101,8 +96,9 @@ struct CommandRun::Impl {
   asio::writable_pipe stdin_pipe;
   asio::readable_pipe stdout_pipe;
   asio::readable_pipe stderr_pipe;
-  std::optional<bp::process> process;
+  asio::posix::stream_descriptor exit_watch;  // the child's pidfd: readable once it exited
   int pid = 0;
+  bool reaped = false;
   Clock::time_point started = Clock::now();
 
   std::deque<std::string> stdin_queue;
@@ -152,8 +148,11 @@ struct CommandRun::Impl {
   }
 
   awaitable<void> wait_exit() {
-    co_await process->async_wait(use_tuple);
-    native_status = process->native_exit_code();
+    auto [ec] = co_await exit_watch.async_wait(asio::posix::stream_descriptor::wait_read, use_tuple);
+    if (ec) co_return;  // cancelled: the session is ending; ~CommandRun kills and reaps
+    while (::waitpid(pid, &native_status, 0) < 0 && errno == EINTR) {
+    }
+    reaped = true;
     exited = true;
     exited_at = Clock::now();
     // The command's background jobs end with it (its group); what it wrote
@@ -224,8 +223,15 @@ struct CommandRun::Impl {
 CommandRun::CommandRun(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 CommandRun::~CommandRun() {
-  if (impl_->pid > 0 && !impl_->exited) ::killpg(impl_->pid, SIGKILL);
-  // ~process reaps the child (it is dead or dying: a short waitpid).
+  auto& s = *impl_;
+  if (s.pid <= 0 || s.reaped) return;
+  ::killpg(s.pid, SIGKILL);
+  if (::waitpid(s.pid, nullptr, WNOHANG) == s.pid) return;
+  // Still dying (a process in the kernel ends its call first): reap it when
+  // its pidfd says so, without blocking the loop.
+  auto watch = std::make_shared<asio::posix::stream_descriptor>(std::move(s.exit_watch));
+  watch->async_wait(asio::posix::stream_descriptor::wait_read,
+                    [watch, pid = s.pid](error_code) { ::waitpid(pid, nullptr, WNOHANG); });
 }
 
 std::variant<std::unique_ptr<CommandRun>, Refusal> CommandRun::start(const asio::any_io_executor& executor,
@@ -233,23 +239,68 @@ std::variant<std::unique_ptr<CommandRun>, Refusal> CommandRun::start(const asio:
                                                                      const std::string& dir,
                                                                      RunLimits limits) {
   auto impl = std::make_unique<Impl>(executor, limits);
-  // An explicit launcher, to learn the pid of a child whose exec failed: the
-  // launcher reports the failure but leaves that child unreaped.
-  bp::posix::default_launcher launcher;
-  error_code ec;
-  bp::process_stdio stdio{impl->stdin_pipe, impl->stdout_pipe, impl->stderr_pipe};
-  auto process = dir.empty() ? launcher(executor, ec, command.program, command.args, stdio, ChildSetup{})
-                             : launcher(executor, ec, command.program, command.args, stdio,
-                                        bp::process_start_dir(dir), ChildSetup{});
-  if (ec) {
-    if (launcher.pid > 0) ::waitpid(launcher.pid, nullptr, 0);  // it has _exit()ed or is about to
-    if (ec.value() == ENOENT) return Refusal{127, "sockit: " + command.program + ": command not found"};
-    return Refusal{126, "sockit: " + command.program + ": cannot execute: " + ec.message()};
+  auto failure = [&](int error) {
+    if (error == ENOENT) return Refusal{127, "sockit: " + command.program + ": command not found"};
+    return Refusal{126, "sockit: " + command.program + ": cannot execute: " + std::strerror(error)};
+  };
+  // posix_spawn, not fork: glibc starts the child with CLONE_VM|CLONE_VFORK
+  // and runs nothing of ours in it. A forked copy of this multi-threaded
+  // server could allocate before exec (Boost.Process did, in asio's fork
+  // hook) while another thread held the allocator's lock, and spin forever
+  // with the loop blocked on its error pipe. Exec errors come back as the
+  // return value.
+  int in[2], out[2], err[2];
+  if (!make_pipe(in)) return failure(errno);
+  Descriptors held{{in[0], in[1]}};
+  if (!make_pipe(out)) return failure(errno);
+  held.fds.insert(held.fds.end(), {out[0], out[1]});
+  if (!make_pipe(err)) return failure(errno);
+  held.fds.insert(held.fds.end(), {err[0], err[1]});
+  if (!dir.empty() && ::access(dir.c_str(), X_OK) != 0)  // else a missing dir would read as "command not found"
+    return Refusal{126, "sockit: " + dir + ": cannot enter: " + std::strerror(errno)};
+
+  SpawnSetup setup;
+  ::posix_spawn_file_actions_adddup2(&setup.actions, in[0], STDIN_FILENO);
+  ::posix_spawn_file_actions_adddup2(&setup.actions, out[1], STDOUT_FILENO);
+  ::posix_spawn_file_actions_adddup2(&setup.actions, err[1], STDERR_FILENO);
+  // Only the three standard descriptors: asio's sockets and listeners are
+  // not all close-on-exec.
+  ::posix_spawn_file_actions_addclosefrom_np(&setup.actions, 3);
+  if (!dir.empty()) ::posix_spawn_file_actions_addchdir_np(&setup.actions, dir.c_str());
+  // Its own process group (so the whole tree can be killed at once), every
+  // signal at its default (sockit ignores SIGPIPE; a command must not
+  // inherit that) and none blocked.
+  sigset_t all, none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  ::posix_spawnattr_setflags(&setup.attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  ::posix_spawnattr_setpgroup(&setup.attributes, 0);
+  ::posix_spawnattr_setsigdefault(&setup.attributes, &all);
+  ::posix_spawnattr_setsigmask(&setup.attributes, &none);
+
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(command.program.c_str()));
+  for (const auto& arg : command.args) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  if (int error = ::posix_spawn(&pid, command.program.c_str(), &setup.actions, &setup.attributes, argv.data(), environ))
+    return failure(error);
+  impl->pid = pid;
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) {
+    int error = errno;
+    ::killpg(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    impl->reaped = true;
+    return Refusal{126, std::string("sockit: cannot watch the command: ") + std::strerror(error)};
   }
-  impl->process.emplace(std::move(process));
-  impl->pid = impl->process->id();
-  ::fcntl(impl->stdout_pipe.native_handle(), F_SETPIPE_SZ, kPipeSize);
-  ::fcntl(impl->stderr_pipe.native_handle(), F_SETPIPE_SZ, kPipeSize);
+  impl->exit_watch.assign(pidfd);
+  impl->stdin_pipe.assign(in[1]);
+  impl->stdout_pipe.assign(out[0]);
+  impl->stderr_pipe.assign(err[0]);
+  held.fds = {in[0], out[1], err[1]};  // the child's ends: closed here, kept by the child
+  ::fcntl(out[0], F_SETPIPE_SZ, kPipeSize);
+  ::fcntl(err[0], F_SETPIPE_SZ, kPipeSize);
   return std::unique_ptr<CommandRun>(new CommandRun(std::move(impl)));
 }
 
