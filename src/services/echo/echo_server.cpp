@@ -4,6 +4,7 @@
 #include "codec/reply_template.hpp"
 #include "net/listener.hpp"
 #include "services/echo/transform.hpp"
+#include "services/listener_set.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -326,20 +327,13 @@ class EchoServer final : public services::Service {
 
   void start(net::Engine& engine) override {
     const auto& config = shared_->config;
-    auto limiter = std::make_shared<net::ConnectionLimiter>(config.max_connections, config.max_per_ip);
-    net::ListenOptions options;
-    options.backlog = config.backlog;
-    options.log_name = shared_->log_name;
-    options.refused = &shared_->counters.refused;
     auto handler = [shared = shared_](net::Session session) {
       return stream_session(shared, std::move(session));
     };
-    auto listen = [&](const net::Endpoint& endpoint) {
-      auto listener = net::StreamListener::bind(engine, endpoint, options);
-      listener->start(handler, limiter);
-      announce(listener->bound());
-      listeners_.push_back(std::move(listener));
-    };
+    listeners_.emplace(shared_->log_name, shared_->counters,
+                       services::ListenLimits{config.max_connections, config.max_per_ip, config.backlog},
+                       handler);
+    auto listen = [&](const net::Endpoint& endpoint) { announce(listeners_->listen(engine, endpoint)); };
     for (const auto& text : config.tcp) {
       auto endpoint = net::parse_endpoint_or_throw(text, net::Transport::tcp);
       if (endpoint.transport == net::Transport::udp)
@@ -359,7 +353,7 @@ class EchoServer final : public services::Service {
   }
 
   void stop() override {
-    for (auto& listener : listeners_) listener->stop();
+    if (listeners_) listeners_->stop();
     for (auto& socket : udp_sockets_)
       asio::post(socket->get_executor(), [socket] {
         error_code ignored;
@@ -375,7 +369,7 @@ class EchoServer final : public services::Service {
   }
 
   std::shared_ptr<Shared> shared_;
-  std::vector<std::shared_ptr<net::StreamListener>> listeners_;
+  std::optional<services::ListenerSet> listeners_;
   std::vector<std::shared_ptr<net::UdpSocket>> udp_sockets_;
   std::vector<services::BoundAddress> addresses_;
 };

@@ -9,6 +9,7 @@
 #include "services/exec/command_run.hpp"
 #include "services/exec/token.hpp"
 #include "services/framing/frame_connection.hpp"
+#include "services/listener_set.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -18,6 +19,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
+#include <optional>
 #include <variant>
 
 namespace sockit::exec {
@@ -348,29 +350,22 @@ class ExecServer final : public services::Service {
       spdlog::info("service={} event=tls certificate={} fingerprint={}", shared_->log_name, config.tls_cert,
                    shared_->fingerprint);
     }
-    auto limiter = std::make_shared<net::ConnectionLimiter>(config.max_connections, config.max_per_ip);
-    net::ListenOptions options;
-    options.backlog = config.backlog;
-    options.log_name = shared_->log_name;
-    options.refused = &shared_->counters.refused;
     // A refused client reads an ERROR frame where it expects the HELLO.
-    options.refusal.clear();
+    std::string refusal;
     codec::append_frame(
-        options.refusal, +codec::FrameType::error,
+        refusal, +codec::FrameType::error,
         codec::error_payload(ErrorCode::busy, "server busy, too many connections; try again later"));
     auto handler = [shared = shared_](net::Session session) {
       return exec_session(shared, std::move(session));
     };
-    for (const auto& text : config.listen) {
-      auto listener = net::StreamListener::bind(engine, net::parse_endpoint_or_throw(text), options);
-      listener->start(handler, limiter);
-      announce(listener->bound());
-      listeners_.push_back(std::move(listener));
-    }
+    listeners_.emplace(shared_->log_name, shared_->counters,
+                       services::ListenLimits{config.max_connections, config.max_per_ip, config.backlog},
+                       handler, refusal);
+    for (const auto& text : config.listen) announce(listeners_->listen(engine, text));
   }
 
   void stop() override {
-    for (auto& listener : listeners_) listener->stop();
+    if (listeners_) listeners_->stop();
   }
 
  private:
@@ -383,7 +378,7 @@ class ExecServer final : public services::Service {
   }
 
   std::shared_ptr<Shared> shared_;
-  std::vector<std::shared_ptr<net::StreamListener>> listeners_;
+  std::optional<services::ListenerSet> listeners_;
   std::vector<services::BoundAddress> addresses_;
 };
 

@@ -3,6 +3,7 @@
 #include "net/listener.hpp"
 #include "services/ftp/ftps.hpp"
 #include "services/ftp/session.hpp"
+#include "services/listener_set.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -10,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 namespace sockit::ftp {
 namespace asio = boost::asio;
@@ -75,23 +77,21 @@ class FtpServer final : public services::Service {
 
   const std::string& name() const override { return shared_->log_name; }
   const services::Counters& counters() const override { return shared_->counters; }
+  // STOR copies into the page cache (pwrite) on the session's loop: with one
+  // loop fewer than cores, 200 concurrent uploads ran at 0.56x vsftpd.
+  net::LoopWork loop_work() const override { return net::LoopWork::files; }
   std::vector<services::BoundAddress> addresses() const override { return addresses_; }
 
   void start(net::Engine& engine) override {
     const auto& config = shared_->config;
-    auto limiter = std::make_shared<net::ConnectionLimiter>(config.max_connections, config.max_per_ip);
-    net::ListenOptions options;
-    options.backlog = config.backlog;
-    options.log_name = shared_->log_name;
-    options.refused = &shared_->counters.refused;
-    options.refusal = "421 Too many connections; try again later.\r\n";
     auto handler = [shared = shared_](net::Session session) {
       return ftp_session(shared, std::move(session));
     };
+    listeners_.emplace(shared_->log_name, shared_->counters,
+                       services::ListenLimits{config.max_connections, config.max_per_ip, config.backlog},
+                       handler, "421 Too many connections; try again later.\r\n");
     for (const auto& text : config.listen) {
-      auto listener = net::StreamListener::bind(engine, net::parse_endpoint_or_throw(text), options);
-      listener->start(handler, limiter);
-      const auto& bound = listener->bound();
+      const auto& bound = listeners_->listen(engine, text);
       spdlog::info("service={} event=listening address={} anonymous={} users={} tls={}", shared_->log_name,
                    bound.to_string(), shared_->accounts.anonymous_enabled(), shared_->accounts.users().size(),
                    shared_->tls != nullptr);
@@ -100,17 +100,16 @@ class FtpServer final : public services::Service {
                          : shared_->config.tls_self_signed ? "curl --ssl-reqd -k "
                                                            : "curl --ssl-reqd ";
       addresses_.push_back({bound.to_string(), curl + "ftp://" + net::client_address(bound) + "/"});
-      listeners_.push_back(std::move(listener));
     }
   }
 
   void stop() override {
-    for (auto& listener : listeners_) listener->stop();
+    if (listeners_) listeners_->stop();
   }
 
  private:
   std::shared_ptr<Shared> shared_;
-  std::vector<std::shared_ptr<net::StreamListener>> listeners_;
+  std::optional<services::ListenerSet> listeners_;
   std::vector<services::BoundAddress> addresses_;
 };
 
