@@ -7,7 +7,11 @@
 namespace sockit::cli {
 
 void ServeFlags::add_to(CLI::App* serve) {
-  serve->add_option("--threads", threads, "Event loops (default: one per core)")->check(CLI::Range(0u, 256u));
+  serve
+      ->add_option("--threads", threads,
+                   "Event loops (default 0: one per usable core, minus one unless the service "
+                   "works on files like FTP; docs/serve.md)")
+      ->check(CLI::Range(0u, 256u));
   serve->add_option("--shutdown-grace", grace_s, "Seconds live sessions get after SIGTERM (default 5)")
       ->check(CLI::Range(0.0, 3600.0));
   serve->add_flag("--print-address", print_address, "Print the bound addresses on stdout, one per line");

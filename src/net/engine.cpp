@@ -1,11 +1,13 @@
 #include "net/engine.hpp"
 
+#include "net/loop_count.hpp"
+
 #include <thread>
 
 namespace sockit::net {
 
 Engine::Engine(unsigned threads) {
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  if (threads == 0) threads = default_loop_count(usable_cores(), LoopWork::sockets);
   contexts_.reserve(threads);
   for (unsigned i = 0; i < threads; ++i) {
     // Concurrency hint 1: each context is run by one thread, so Asio can skip

@@ -1,6 +1,7 @@
-// Engine: one io_context per thread (one per core by default), each run by
-// exactly one thread. Sessions live on one context for their whole life, so
-// nothing inside a session needs a lock (muduo's "one loop per thread").
+// Engine: one io_context per thread, each run by exactly one thread (how many
+// by default: net/loop_count.hpp). Sessions live on one context for their
+// whole life, so nothing inside a session needs a lock (muduo's "one loop per
+// thread").
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -13,7 +14,7 @@ namespace sockit::net {
 
 class Engine {
  public:
-  // threads == 0: one per core.
+  // threads == 0: default_loop_count(usable_cores(), LoopWork::sockets).
   explicit Engine(unsigned threads = 0);
   ~Engine();
   Engine(const Engine&) = delete;

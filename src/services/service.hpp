@@ -2,6 +2,8 @@
 // of them on one Engine; `sockit <tool> serve` runs one.
 #pragma once
 
+#include "net/loop_count.hpp"
+
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -43,6 +45,10 @@ class Service {
   // Stops accepting; live sessions go on until they end or the engine stops.
   virtual void stop() = 0;
   virtual const Counters& counters() const = 0;
+  // Where its sessions' work runs; decides the engine's default number of
+  // loops (net/loop_count.hpp). A service whose sessions read or write files
+  // on their loop says LoopWork::files.
+  virtual net::LoopWork loop_work() const { return net::LoopWork::sockets; }
 };
 
 }  // namespace sockit::services

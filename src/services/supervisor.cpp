@@ -41,10 +41,21 @@ void print_addresses(const std::vector<std::unique_ptr<Service>>& services, bool
   std::fflush(stdout);
 }
 
+// --threads / `threads` when given; otherwise the default for the most
+// demanding service (one that works on files gets a loop on every core).
+unsigned loop_count(unsigned requested, const std::vector<std::unique_ptr<Service>>& services) {
+  if (requested != 0) return requested;
+  auto work = net::LoopWork::sockets;
+  for (const auto& service : services)
+    if (service->loop_work() == net::LoopWork::files) work = net::LoopWork::files;
+  return net::default_loop_count(net::usable_cores(), work);
+}
+
 }  // namespace
 
 int Supervisor::run() {
-  net::Engine engine(options_.threads);
+  net::Engine engine(loop_count(options_.threads, services_));
+  spdlog::info("event=engine loops={} usable_cores={}", engine.size(), net::usable_cores());
   // The services' sockets must not outlive their loops: whatever happens
   // (a failed bind included), the services go before the engine does.
   struct ReleaseBeforeEngine {

@@ -12,7 +12,7 @@
 namespace sockit::services {
 
 struct SupervisorOptions {
-  unsigned threads = 0;  // 0: one per core
+  unsigned threads = 0;  // 0: the default, net::default_loop_count()
   std::chrono::milliseconds shutdown_grace{5000};
   // true: only the bound addresses on stdout, one per line (for scripts);
   // false: a table of addresses with a command to reach each.

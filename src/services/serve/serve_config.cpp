@@ -23,7 +23,7 @@ constexpr std::string_view kDefault =
     R"(# sockit serve: built-in configuration (print it with --print-default-config)
 
 [engine]
-threads = 0              # event loops; 0 = one per core
+threads = 0              # event loops; 0 = one per usable core, one fewer without FTP
 shutdown_grace = 5       # seconds live sessions get to finish after SIGINT/SIGTERM
 
 # Echo on TCP and UDP (RFC 862). Try: sockit echo 127.0.0.1:7007
