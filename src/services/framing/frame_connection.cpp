@@ -127,6 +127,15 @@ awaitable<bool> FrameConnection::submit(FrameBuffer buffer, std::uint8_t type, s
   co_return co_await enqueue(std::move(item));
 }
 
+awaitable<bool> FrameConnection::submit_encoded(FrameBuffer buffer, std::size_t size) {
+  buffer.size_ = size;
+  Outgoing item;
+  item.frame = std::move(buffer);
+  // (A named result: GCC 12 and `co_return co_await`.)
+  bool queued = co_await enqueue(std::move(item));
+  co_return queued;
+}
+
 awaitable<bool> FrameConnection::submit_file(std::uint8_t type, int fd, std::uint64_t offset,
                                              std::size_t length) {
   Outgoing item;

@@ -70,6 +70,10 @@ class FrameConnection {
   // Queues the frame; waits while the queue is over its high-water mark.
   // False once the connection failed (the frame is dropped).
   boost::asio::awaitable<bool> submit(FrameBuffer buffer, std::uint8_t type, std::size_t payload_size);
+  // Queues whole frames the caller encoded in the first `size` bytes of an
+  // acquire()d buffer (headers included): several small frames in one
+  // buffer cost one queue entry and no allocation of their own.
+  boost::asio::awaitable<bool> submit_encoded(FrameBuffer buffer, std::size_t size);
   // Whether submit_file() sends from the page cache (sendfile(2)): a plain
   // stream; TLS has to encrypt in user space.
   bool can_send_file() const { return !stream_.is_tls(); }

@@ -3,11 +3,13 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 
 namespace sockit::transfer {
@@ -34,6 +36,20 @@ std::error_code set_mode_and_mtime(int fd, std::uint32_t mode, std::int64_t mtim
   timespec times[2] = {{0, UTIME_OMIT}, to_timespec(mtime_sec, mtime_nsec)};
   if (::fchmod(fd, mode & 0777) != 0 || ::futimens(fd, times) != 0) return last_error();
   return {};
+}
+
+// The process's umask, read without changing it (umask(2) can only set it,
+// and other threads create files too); 0777 when unknown: then every mode
+// is set by fchmod.
+mode_t process_umask() {
+  static const mode_t mask = [] {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line))
+      if (line.rfind("Umask:", 0) == 0) return static_cast<mode_t>(std::stoul(line.substr(6), nullptr, 8));
+    return static_cast<mode_t>(0777);
+  }();
+  return mask;
 }
 
 }  // namespace
@@ -95,6 +111,7 @@ int Destination::open_directory(std::string_view path, bool create, std::error_c
   slot.path = path;
   slot.fd = std::move(fd);
   slot.fresh = created;  // the last component's mkdirat
+  slot.default_acl = -1;
   if (fresh) *fresh = created;
   return slot.fd.get();
 }
@@ -184,18 +201,42 @@ std::error_code Destination::commit(std::string_view path, int part_fd, std::uin
   return {};
 }
 
-Fd Destination::open_unnamed(std::string_view path, std::error_code& ec) {
+bool Destination::has_default_acl(int fd) {
+  int* known = fd == root_.get() ? &root_default_acl_ : nullptr;
+  for (auto& cached : cached_parents_)
+    if (cached.fd && cached.fd.get() == fd) known = &cached.default_acl;
+  if (!known) return true;
+  if (*known < 0) {
+    // (An O_PATH descriptor has no fgetxattr; its /proc link does.)
+    std::string self = "/proc/self/fd/" + std::to_string(fd);
+    bool none = ::getxattr(self.c_str(), "system.posix_acl_default", nullptr, 0) < 0 &&
+                (errno == ENODATA || errno == EOPNOTSUPP);
+    *known = none ? 0 : 1;
+  }
+  return *known == 1;
+}
+
+Fd Destination::open_unnamed(std::string_view path, std::uint32_t mode, bool& mode_is_set,
+                             std::error_code& ec) {
+  mode_is_set = false;
   std::string_view leaf;
   int parent = parent_of(path, true, leaf, ec);
   if (parent < 0) return {};
-  Fd fd(::openat(parent, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600));
+  mode_t wanted = mode & 0777;
+  Fd fd(::openat(parent, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, wanted));
   if (!fd && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) ec = last_error();
+  mode_is_set = fd && (wanted & ~process_umask()) == wanted && !has_default_acl(parent);
   return fd;
 }
 
-std::error_code Destination::link_unnamed(std::string_view path, int fd, std::uint32_t mode,
+std::error_code Destination::link_unnamed(std::string_view path, int fd, std::uint32_t mode, bool mode_is_set,
                                           std::int64_t mtime_sec, std::uint32_t mtime_nsec) {
-  if (auto ec = set_mode_and_mtime(fd, mode, mtime_sec, mtime_nsec)) return ec;
+  if (mode_is_set) {
+    timespec times[2] = {{0, UTIME_OMIT}, to_timespec(mtime_sec, mtime_nsec)};
+    if (::futimens(fd, times) != 0) return last_error();
+  } else if (auto ec = set_mode_and_mtime(fd, mode, mtime_sec, mtime_nsec)) {
+    return ec;
+  }
   std::error_code ec;
   std::string_view leaf;
   int parent = parent_of(path, false, leaf, ec);

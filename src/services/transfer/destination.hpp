@@ -54,12 +54,17 @@ class Destination {
   void remove_part(std::string_view path);
   // A new file written in one go (no resume), created without a name
   // (O_TMPFILE), so no other transfer can open it: no lock, no part name.
+  // It is created with `mode` (invisible until linked, it needs no owner-
+  // only mode meanwhile); `mode_is_set` tells whether that gave exactly
+  // `mode`'s permission bits (the umask keeps them all and the directory
+  // has no default ACL), so that link_unnamed() need not chmod it.
   // An empty Fd, ec clear, when the file system cannot (use open_part).
-  Fd open_unnamed(std::string_view path, std::error_code& ec);
-  // Sets mode and mtime on a file from open_unnamed(), then links it as
-  // `path`, never replacing anything (EEXIST).
-  std::error_code link_unnamed(std::string_view path, int fd, std::uint32_t mode, std::int64_t mtime_sec,
-                               std::uint32_t mtime_nsec);
+  Fd open_unnamed(std::string_view path, std::uint32_t mode, bool& mode_is_set, std::error_code& ec);
+  // Sets mode (unless `mode_is_set`) and mtime on a file from
+  // open_unnamed(), then links it as `path`, never replacing anything
+  // (EEXIST).
+  std::error_code link_unnamed(std::string_view path, int fd, std::uint32_t mode, bool mode_is_set,
+                               std::int64_t mtime_sec, std::uint32_t mtime_nsec);
   // Mode and mtime of a directory, set once its files are in.
   std::error_code finish_directory(std::string_view path, std::uint32_t mode, std::int64_t mtime_sec,
                                    std::uint32_t mtime_nsec);
@@ -74,6 +79,10 @@ class Destination {
   int parent_of(std::string_view path, bool create, std::string_view& leaf, std::error_code& ec,
                 bool* fresh = nullptr);
   int open_directory(std::string_view path, bool create, std::error_code& ec, bool* fresh = nullptr);
+  // Whether the directory `fd` (from parent_of()) has a default ACL, which,
+  // not the umask, decides the mode of what is created in it. Asked once
+  // per directory opened; true when unsure.
+  bool has_default_acl(int fd);
 
   std::string dir_;
   bool overwrite_;
@@ -89,9 +98,11 @@ class Destination {
     std::string path;
     Fd fd;
     bool fresh = false;
+    int default_acl = -1;  // -1: not asked yet, else has_default_acl()
   };
   std::array<CachedParent, 4> cached_parents_;
   std::size_t next_slot_ = 0;
+  int root_default_acl_ = -1;
 };
 
 // `.NAME.sockit-part` for the last component NAME.

@@ -59,6 +59,14 @@ Digest::Digest(Digest&&) noexcept = default;
 Digest& Digest::operator=(Digest&&) noexcept = default;
 Digest::~Digest() = default;
 
+void Digest::reset() {
+  if (state_->xxh) {
+    if (XXH3_128bits_reset(state_->xxh) != XXH_OK) throw std::bad_alloc();
+  } else if (EVP_DigestInit_ex(state_->sha, EVP_sha256(), nullptr) != 1) {
+    throw std::bad_alloc();
+  }
+}
+
 void Digest::update(std::span<const char> bytes) {
   if (state_->xxh && kHasAvx2)
     xxh3_update_avx2(state_->xxh, bytes.data(), bytes.size());

@@ -22,6 +22,9 @@ class Digest {
   ~Digest();
 
   void update(std::span<const char> bytes);
+  // Starts over, as a new Digest of the same kind, keeping its state's
+  // memory (a digest per small file would allocate and free it each time).
+  void reset();
   // The digest of everything so far (raw bytes); updating may go on.
   std::string value() const;
   codec::transfer::DigestKind kind() const { return kind_; }

@@ -40,13 +40,17 @@ constexpr std::size_t kKeepMaxBuffered = 64 * 1024;
 // file-system calls (about 7 per file), as `nc | tar x` splits the work
 // over two processes. An interrupted one leaves nothing to resume.
 constexpr std::uint64_t kWholeFileMax = 256 * 1024;
+// Replies collected before they are queued at the latest.
+constexpr std::size_t kRepliesMax = 64 * 1024;
+// Digests of finished files kept for the next ones.
+constexpr std::size_t kSpareDigests = 4;
 
 // An answered file whose data has not started.
 struct Pending {
   Entry entry;
   Verdict verdict = Verdict::send;
   std::uint64_t offset = 0;
-  Digest digest;  // of the bytes before `offset`
+  std::optional<Digest> digest;  // of the bytes before `offset`, when there are any
 };
 
 // The file whose DATA frames are arriving.
@@ -76,10 +80,11 @@ std::string save_failure(const std::error_code& ec) {
 }
 
 // A small file saved whole on the WriteBehind thread. The job fills in the
-// outcome; the loop reads it once the job is finished.
+// outcome; the loop reads it once the job is finished. Its data is in the
+// job's buffer, which goes back to the loop for the next file.
 struct WholeFile {
   Entry entry;
-  std::vector<char> data;
+  std::span<const char> data;
   std::uint64_t job = 0;  // WriteBehind's number for it
   int write_error = 0;    // ends the transfer (a full disk, most likely)
   std::string failure;    // this file only; empty: saved
@@ -87,8 +92,9 @@ struct WholeFile {
   void save(Destination& destination) {
     std::error_code ec;
     if (!destination.overwrite()) {
-      Fd file = destination.open_unnamed(entry.path, ec);
-      if (file || ec) return save_unnamed(destination, std::move(file), ec);
+      bool mode_is_set = false;
+      Fd file = destination.open_unnamed(entry.path, entry.mode, mode_is_set, ec);
+      if (file || ec) return save_unnamed(destination, std::move(file), mode_is_set, ec);
     }
     Fd part = destination.open_part(entry.path, 0, ec);
     if (ec) {
@@ -100,19 +106,17 @@ struct WholeFile {
       destination.remove_part(entry.path);
       failure = save_failure(ec);
     }
-    data = {};  // freed here, not on the loop
   }
 
   // Without a name until complete: nothing to remove when a step fails.
-  void save_unnamed(Destination& destination, Fd file, std::error_code ec) {
+  void save_unnamed(Destination& destination, Fd file, bool mode_is_set, std::error_code ec) {
     if (ec) {
       failure = "cannot write it: " + reason_text(ec);
     } else if ((write_error = write_all(file.get(), 0, data)) == 0 &&
-               (ec = destination.link_unnamed(entry.path, file.get(), entry.mode, entry.mtime_sec,
-                                              entry.mtime_nsec))) {
+               (ec = destination.link_unnamed(entry.path, file.get(), entry.mode, mode_is_set,
+                                              entry.mtime_sec, entry.mtime_nsec))) {
       failure = save_failure(ec);
     }
-    data = {};
   }
 };
 
@@ -143,14 +147,35 @@ class Receiver {
            " kept: the same command again resumes it";
   }
 
+  // Replies (ANSWER, RESULT) collect in the outbox and are queued together
+  // when the loop is about to wait (for the sender's next frame, for a
+  // write to finish) or once they take kRepliesMax: one buffer for many,
+  // rather than an allocation and a queue entry each.
   awaitable<void> send(Type type, std::string payload) {
+    codec::append_frame(replies_, +type, payload);
+    if (replies_.size() >= kRepliesMax) co_await flush_replies();
+  }
+
+  awaitable<void> flush_replies() {
+    if (replies_.empty()) co_return;
+    auto buffer = connection_.acquire(replies_.size() - codec::kFrameHeaderSize);
+    std::memcpy(buffer.data(), replies_.data(), replies_.size());
+    std::size_t size = replies_.size();
+    replies_.clear();
     // (A named result: GCC 12 miscompiles `if (!co_await ...)` into a trap.)
-    bool queued = co_await connection_.send(+type, payload);
+    bool queued = co_await connection_.submit_encoded(std::move(buffer), size);
     if (!queued) throw TransferFailure("connection lost");
+  }
+
+  // Whether the next frame is here already (reading it will not wait).
+  bool frame_waiting() const {
+    const auto& decoder = connection_.decoder();
+    return decoder.buffered() >= codec::kFrameHeaderSize && decoder.missing() == 0;
   }
 
   // Ends the transfer: tells the sender why, then fails.
   awaitable<void> stop(codec::ErrorCode code, const std::string& why) {
+    if (!connection_.failed()) co_await flush_replies();
     co_await connection_.send(+codec::FrameType::error, codec::error_payload(code, why));
     connection_.finish();
     co_await connection_.flush();
@@ -159,6 +184,7 @@ class Receiver {
 
   awaitable<void> receive() {
     for (;;) {
+      if (!frame_waiting()) co_await flush_replies();
       error_code ec;
       auto frame = co_await connection_.read_frame(ec);
       if (!frame) {
@@ -227,7 +253,7 @@ class Receiver {
       std::optional<Digest> digest;
       examine(*entry, answer, digest, refuse);
       if (answer.verdict != Verdict::refused)
-        pending_.push_back(Pending{*entry, answer.verdict, answer.offset, std::move(*digest)});
+        pending_.push_back(Pending{*entry, answer.verdict, answer.offset, std::move(digest)});
     }
     co_await send(Type::answer, answer_payload(answer));
   }
@@ -235,7 +261,6 @@ class Receiver {
   // What is here already for a file entry: decides the answer.
   template <class Refuse>
   void examine(const Entry& entry, Answer& answer, std::optional<Digest>& digest, Refuse& refuse) {
-    digest.emplace(sender_.digest);
     std::error_code ec;
     Found found = destination_.find(entry.path, ec);
     if (ec) return refuse("cannot write it: " + reason_text(ec));
@@ -254,13 +279,24 @@ class Receiver {
         return;
     }
     // Hash what is here: the sender compares it with its own bytes.
+    digest.emplace(sender_.digest);
     if (digest_file_prefix(found.file.get(), found.size, *digest)) {
-      digest.emplace(sender_.digest);
+      digest.reset();
       if (answer.verdict == Verdict::have) refuse("a file of that name exists and cannot be read");
       return;
     }
     answer.offset = found.size;
     answer.digest = found.size > 0 ? digest->value() : std::string();
+  }
+
+  // A digest for the next file: a spare one when there is (a digest's state
+  // is allocated; one per small file would cost an allocation each).
+  Digest fresh_digest() {
+    if (spare_digests_.empty()) return Digest(sender_.digest);
+    Digest digest = std::move(spare_digests_.back());
+    spare_digests_.pop_back();
+    digest.reset();
+    return digest;
   }
 
   awaitable<void> on_start(std::string_view payload) {
@@ -274,9 +310,15 @@ class Receiver {
     const Entry& entry = pending.entry;
     bool resumes = start->offset > 0 && start->offset == pending.offset;
     if (start->offset != 0 && !resumes) co_return co_await protocol_error("START at an offset not offered");
-    current_.emplace(Current{entry, start->offset, 0,
-                             resumes ? std::move(pending.digest) : Digest(sender_.digest), Fd(), false,
-                             false});
+    current_.emplace(Current{entry,
+                             start->offset,
+                             0,
+                             resumes && pending.digest ? std::move(*pending.digest) : fresh_digest(),
+                             Fd(),
+                             false,
+                             false,
+                             false,
+                             {}});
     if (pending.verdict == Verdict::have) {
       if (start->offset != entry.size) co_return co_await protocol_error("START inside an existing file");
       current_->checking_existing = true;
@@ -284,6 +326,9 @@ class Receiver {
     }
     if (start->offset == 0 && entry.size <= kWholeFileMax) {
       current_->in_memory = true;
+      // A buffer a finished job gave back: no allocation per file.
+      current_->whole = write_behind_.spare();
+      current_->whole.clear();
       current_->whole.reserve(entry.size);
       if (settings_.progress) settings_.progress->file_started(entry.path, entry.size, 0);
       co_return;
@@ -401,13 +446,16 @@ class Receiver {
       co_return co_await report(path, file.entry.id, Outcome::failed,
                                 std::string(digest_name(sender_.digest)) +
                                     " checksum mismatch: the data was damaged on the way; not kept");
-    auto job = std::make_shared<WholeFile>(WholeFile{std::move(file.entry), std::move(file.whole)});
+    if (spare_digests_.size() < kSpareDigests) spare_digests_.push_back(std::move(file.digest));
+    // (The span stays valid: moving a vector keeps its storage.)
+    std::span<const char> data(file.whole.data(), file.whole.size());
+    auto job = std::make_shared<WholeFile>(WholeFile{std::move(file.entry), data, 0, 0, {}});
     if (!worker_destination_) worker_destination_.emplace(destination_.for_another_thread());
     Destination& destination = *worker_destination_;
     // A named std::function: GCC 12 destroys a temporary in a co_await
     // expression twice (here: the lambda's copy of `job`).
     std::function<void()> work = [job, &destination] { job->save(destination); };
-    co_await write_behind_.run(job->data.size(), std::move(work));
+    co_await write_behind_.run(std::move(file.whole), std::move(work));
     job->job = write_behind_.queued();
     saving_.push_back(std::move(job));
     saving_changed_.notify();
@@ -418,8 +466,12 @@ class Receiver {
   // once FINISH came and every one is reported.
   awaitable<void> report_saved() {
     for (;;) {
-      while (saving_.empty() && !finish_received_) co_await saving_changed_.wait();
+      while (saving_.empty() && !finish_received_) {
+        co_await flush_replies();
+        co_await saving_changed_.wait();
+      }
       if (saving_.empty()) co_return;
+      if (!write_behind_.finished(saving_.front()->job)) co_await flush_replies();
       co_await write_behind_.until_finished(saving_.front()->job);
       const WholeFile& saved = *saving_.front();
       if (saved.write_error) {
@@ -445,6 +497,7 @@ class Receiver {
     for (auto it = directories_.rbegin(); it != directories_.rend(); ++it)
       destination_.finish_directory(it->path, it->mode, it->mtime_sec, it->mtime_nsec);
     co_await send(Type::finish, std::string());
+    co_await flush_replies();
     connection_.finish();
   }
 
@@ -499,6 +552,8 @@ class Receiver {
   bool finish_received_ = false;
   WriteBehind write_behind_;  // after current_: gone first, its jobs done, while current_'s file is open
   std::optional<std::uint32_t> next_id_;
+  std::vector<Digest> spare_digests_;  // fresh_digest()'s
+  std::string replies_;                // encoded, not yet queued (send())
   Summary summary_;
 };
 

@@ -99,13 +99,14 @@ awaitable<void> WriteBehind::write(int fd, off_t offset, std::vector<char> buffe
   co_await submit(std::move(job));
 }
 
-awaitable<void> WriteBehind::run(std::size_t bytes, std::function<void()> work) {
+awaitable<void> WriteBehind::run(std::vector<char> buffer, std::function<void()> work) {
   Job job;
   job.work = [work = std::move(work)] {
     work();
     return 0;
   };
-  job.bytes = bytes;
+  job.bytes = buffer.size();
+  job.buffer = std::move(buffer);
   co_await submit(std::move(job));
 }
 

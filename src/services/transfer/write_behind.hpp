@@ -44,11 +44,13 @@ class WriteBehind {
   boost::asio::awaitable<void> write(int fd, off_t offset, std::vector<char> buffer,
                                      std::span<const char> data, Digest& digest);
   // Queues `work` to run on the thread after every job queued before it;
-  // `bytes` is the memory it holds (counted against the queue's limit).
-  // Its number is queued() after this returns; once until_finished() of it
-  // returns, what it wrote is safe to read on the loop.
-  boost::asio::awaitable<void> run(std::size_t bytes, std::function<void()> work);
+  // it may read `buffer`, whose size counts against the queue's limit and
+  // which becomes a spare() once the job is done. Its number is queued()
+  // after this returns; once until_finished() of it returns, what it wrote
+  // is safe to read on the loop.
+  boost::asio::awaitable<void> run(std::vector<char> buffer, std::function<void()> work);
   std::uint64_t queued() const { return queued_; }
+  bool finished(std::uint64_t job) const { return state_->finished >= job; }
   // Waits until job number `job` is done.
   boost::asio::awaitable<void> until_finished(std::uint64_t job);
   // Waits until every queued job is done. The errno of the first failed
