@@ -17,9 +17,12 @@
 #   DURATION=3   seconds measured per point and server (WARMUP=0.5 before it)
 #   QUICK=1      DURATION=1, WARMUP=0.2, no extra reference servers
 #   ROUNDS=1     runs per point and server; the median is reported
-#   EXTRA=1      also run the 1-thread references (C epoll and sockit --threads 1)
+#   EXTRA=1      also run the references: the C server with 1 thread (c-1t), sockit
+#                with one loop per usable core (sockit-pc, its default before
+#                session 7), and sockit --threads 1 (sockit-1t) when its default is
+#                not one loop already (more than 2 usable cores)
 #   IDLE_CONNS=10000   connections for the idle-memory test (0 skips it)
-#   SERVERS="sockit c asio node python"   to run a subset (plus c-1t sockit-1t)
+#   SERVERS="sockit c asio node python"   to run a subset (plus the EXTRA ones)
 #   LOADGEN_THREADS=1  threads of the load generator
 #   BUSY_RETRIES=3  a run during which other processes took > 0.15 cores is
 #                measured again, up to this many times, BUSY_PAUSE=5 s apart;
@@ -86,6 +89,10 @@ fi
 declare -A CMD
 CMD[sockit]="$SOCKIT echo serve --tcp 127.0.0.1:0 --print-address --max-connections 20000 --max-per-ip 20000 --log-level warn"
 CMD[sockit-1t]="${CMD[sockit]} --threads 1"
+# sockit's default (src/net/loop_count.hpp): one loop per usable core minus one.
+CORES=$(nproc)  # the affinity mask, as sockit counts it
+SOCKIT_LOOPS=$(( CORES > 1 ? CORES - 1 : 1 ))
+CMD[sockit-pc]="${CMD[sockit]} --threads $CORES"
 CMD[c]="$OUT/epoll_echo 0 2"
 CMD[c-1t]="$OUT/epoll_echo 0 1"
 CMD[asio]="$OUT/asio_echo 0 2"
@@ -95,7 +102,12 @@ CMD[python]="$PYTHON bench/echo/asyncio_echo.py 0"
 SERVERS=${SERVERS:-"sockit c asio node python"}
 if [ "$EXTRA" = 1 ]; then
   case " $SERVERS " in *" c-1t "*) ;; *) SERVERS="$SERVERS c-1t" ;; esac
-  case " $SERVERS " in *" sockit "*) case " $SERVERS " in *" sockit-1t "*) ;; *) SERVERS="$SERVERS sockit-1t" ;; esac ;; esac
+  case " $SERVERS " in *" sockit "*)
+    case " $SERVERS " in *" sockit-pc "*) ;; *) SERVERS="$SERVERS sockit-pc" ;; esac
+    if [ "$SOCKIT_LOOPS" -gt 1 ]; then
+      case " $SERVERS " in *" sockit-1t "*) ;; *) SERVERS="$SERVERS sockit-1t" ;; esac
+    fi ;;
+  esac
 fi
 SOCKIT_OK=1
 if [ ! -x "$SOCKIT" ]; then
@@ -269,7 +281,7 @@ least_of() { # values... -> min (ignores empty)
 MD=$OUT/echo-results.md
 ALLNAMES=("${ALL[@]}")
 {
-  echo "Echo benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r), duration ${DURATION} s per point (warm-up ${WARMUP} s), rounds ${ROUNDS}, load generator threads ${LOADGEN_THREADS}, CPU ${BUSY}% busy before the matrix and ${BUSY_AFTER}% right after it (servers idle); other processes during the measurements: ${OTHER}. A * marks a figure whose run had more than 0.15 cores taken by other processes."
+  echo "Echo benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores (sockit: its default of ${SOCKIT_LOOPS} loop(s); sockit-pc: ${CORES}), $(uname -r), duration ${DURATION} s per point (warm-up ${WARMUP} s), rounds ${ROUNDS}, load generator threads ${LOADGEN_THREADS}, CPU ${BUSY}% busy before the matrix and ${BUSY_AFTER}% right after it (servers idle); other processes during the measurements: ${OTHER}. A * marks a figure whose run had more than 0.15 cores taken by other processes."
   echo
   for which in pingpong rr; do
     if [ $which = pingpong ]; then
