@@ -253,6 +253,9 @@ BAD_CONFIGS = [
     ("bad threads", '[engine]\nthreads = -3\n[echo.main]\ntcp = ["127.0.0.1:0"]\n', "threads"),
     ("syntax error", '[echo.main\ntcp = ["127.0.0.1:0"]\n', "bad.toml"),
     ("echo not a table", 'echo = 5\n', "echo"),
+    # The parser quotes the bad text; a newline in it must not split the line.
+    ("newline in a quoted value", '[echo.main]\ntcp = ["127.0.0.1:0"]\nmode = tru\n', "tru\\n"),
+    ("escape sequence in a value", '[echo.main]\ntcp = ["127.0.0.1:0"]\nmode = "\\u001b[2J"\n', "\\x1b"),
 ]
 
 

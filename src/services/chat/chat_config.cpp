@@ -2,7 +2,7 @@
 
 #include "net/endpoint.hpp"
 
-#include <toml++/toml.h>
+#include "services/toml_config.hpp"
 
 #include <fstream>
 #include <sstream>
@@ -36,14 +36,10 @@ std::optional<PeerAddress> parse_peer_address(std::string_view text) {
   return address;
 }
 
-std::vector<Contact> parse_contacts(std::string_view toml_text, std::string_view source_name) {
-  toml::table root;
-  try {
-    root = toml::parse(toml_text, source_name);
-  } catch (const toml::parse_error& e) {
-    throw std::invalid_argument(std::string(source_name) + ":" + std::to_string(e.source().begin.line) +
-                                ": " + std::string(e.description()));
-  }
+namespace {
+
+std::vector<Contact> read_contacts(std::string_view toml_text, std::string_view source_name) {
+  auto root = services::parse_toml(toml_text, source_name);
   auto fail = [&](const toml::node* node, const std::string& key, const std::string& what) {
     std::string where(source_name);
     if (node) where += ":" + std::to_string(node->source().begin.line);
@@ -90,12 +86,14 @@ std::vector<Contact> parse_contacts(std::string_view toml_text, std::string_view
   return contacts;
 }
 
+}  // namespace
+
+std::vector<Contact> parse_contacts(std::string_view toml_text, std::string_view source_name) {
+  return services::with_one_line_errors([&] { return read_contacts(toml_text, source_name); });
+}
+
 std::vector<Contact> load_contacts(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::invalid_argument("cannot read contacts file " + path + ": " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_contacts(text.str(), path);
+  return parse_contacts(services::read_config_file(path, "contacts file"), path);
 }
 
 }  // namespace sockit::chat

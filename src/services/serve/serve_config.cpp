@@ -5,7 +5,7 @@
 #include "net/endpoint.hpp"
 #include "services/exec/token.hpp"
 
-#include <toml++/toml.h>
+#include "services/toml_config.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -387,14 +387,10 @@ std::string_view default_serve_config() {
   return kDefault;
 }
 
-ServeConfig parse_serve_config(std::string_view toml_text, std::string_view source_name) {
-  toml::table root;
-  try {
-    root = toml::parse(toml_text, source_name);
-  } catch (const toml::parse_error& e) {
-    throw std::invalid_argument(std::string(source_name) + ":" + std::to_string(e.source().begin.line) +
-                                ": " + std::string(e.description()));
-  }
+namespace {
+
+ServeConfig read_serve_config(std::string_view toml_text, std::string_view source_name) {
+  auto root = services::parse_toml(toml_text, source_name);
   ServeConfig config;
   Reader top(source_name, root, "");
   top.check_keys({"engine", "echo", "exec", "recv", "ftp"});
@@ -441,12 +437,14 @@ ServeConfig parse_serve_config(std::string_view toml_text, std::string_view sour
   return config;
 }
 
+}  // namespace
+
+ServeConfig parse_serve_config(std::string_view toml_text, std::string_view source_name) {
+  return services::with_one_line_errors([&] { return read_serve_config(toml_text, source_name); });
+}
+
 ServeConfig load_serve_config(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw std::invalid_argument(path + ": cannot read config file");
-  std::stringstream text;
-  text << file.rdbuf();
-  return parse_serve_config(text.str(), path);
+  return parse_serve_config(services::read_config_file(path, "config file"), path);
 }
 
 }  // namespace sockit::serve
