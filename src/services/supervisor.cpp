@@ -55,7 +55,6 @@ unsigned loop_count(unsigned requested, const std::vector<std::unique_ptr<Servic
 
 int Supervisor::run() {
   net::Engine engine(loop_count(options_.threads, services_));
-  spdlog::info("event=engine loops={} usable_cores={}", engine.size(), net::usable_cores());
   // The services' sockets must not outlive their loops: whatever happens
   // (a failed bind included), the services go before the engine does.
   struct ReleaseBeforeEngine {
@@ -66,6 +65,8 @@ int Supervisor::run() {
   // moment the addresses are printed must drain, not kill.
   asio::signal_set signals(engine.context(0), SIGINT, SIGTERM);
   for (auto& service : services_) service->start(engine);
+  // After the binds: a start-up error stays the one line on stderr.
+  spdlog::info("event=engine loops={} usable_cores={}", engine.size(), net::usable_cores());
   print_addresses(services_, options_.print_addresses, options_.program);
 
   auto drain = [](Supervisor& self, net::Engine& engine, asio::signal_set& signals) -> asio::awaitable<void> {
