@@ -1,11 +1,10 @@
 #include "services/ftp/accounts.hpp"
 
-#include <sodium.h>
-#include <toml++/toml.h>
+#include "services/toml_config.hpp"
 
-#include <fstream>
+#include <sodium.h>
+
 #include <mutex>
-#include <sstream>
 #include <stdexcept>
 
 namespace sockit::ftp {
@@ -148,14 +147,13 @@ AccountBook AccountBook::anonymous_only(const std::string& root) {
 
 AccountBook AccountBook::parse(std::string_view toml_text, std::string_view source,
                                const std::string& default_root) {
+  return services::with_one_line_errors([&] { return read(toml_text, source, default_root); });
+}
+
+AccountBook AccountBook::read(std::string_view toml_text, std::string_view source,
+                              const std::string& default_root) {
   init_sodium();
-  toml::table root;
-  try {
-    root = toml::parse(toml_text, source);
-  } catch (const toml::parse_error& e) {
-    throw std::invalid_argument(std::string(source) + ":" + std::to_string(e.source().begin.line) + ": " +
-                                std::string(e.description()));
-  }
+  auto root = services::parse_toml(toml_text, source);
   check_keys(source, root, "", {"anonymous", "user"});
   AccountBook book;
   if (const auto* node = root.get("anonymous")) {
@@ -201,11 +199,7 @@ AccountBook AccountBook::parse(std::string_view toml_text, std::string_view sour
 }
 
 AccountBook AccountBook::load(const std::string& path, const std::string& default_root) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw std::invalid_argument(path + ": cannot read the accounts file");
-  std::stringstream text;
-  text << file.rdbuf();
-  return parse(text.str(), path, default_root);
+  return parse(services::read_config_file(path, "the accounts file"), path, default_root);
 }
 
 std::optional<Account> AccountBook::authenticate(std::string_view user, std::string_view password) const {

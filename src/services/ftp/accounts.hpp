@@ -59,6 +59,8 @@ class AccountBook {
   const std::map<std::string, Account, std::less<>>& users() const { return users_; }
 
  private:
+  static AccountBook read(std::string_view toml_text, std::string_view source,
+                          const std::string& default_root);
   std::optional<Account> anonymous_;
   std::map<std::string, Account, std::less<>> users_;
 };
