@@ -6,11 +6,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
+#include <thread>
 
 namespace sockit::transfer {
 
@@ -65,7 +67,7 @@ class Collector {
       list_.bytes += static_cast<std::uint64_t>(st.st_size);
     } else if (S_ISDIR(st.st_mode)) {
       push(local, name, EntryKind::directory, st);
-      walk(local, name);
+      walk(local, name, top);
     } else {
       list_.skipped.push_back(local + ": not a regular file or directory");
     }
@@ -86,7 +88,11 @@ class Collector {
 
   // Each child is looked at relative to the open directory (fstatat), not
   // by its path from the top: for many small files, a path walk less each.
-  void walk(const std::string& local, const std::string& name) {
+  // The subdirectories of a PATH given (`split`) are walked on every core,
+  // each into a list of its own, merged in order: nothing is sent before
+  // the walk ends (the totals go first), and its lstat per file was, for
+  // 10,000 small files, a tenth of the whole transfer's time.
+  void walk(const std::string& local, const std::string& name, bool split = false) {
     int fd = ::open(local.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR* dir = fd >= 0 ? ::fdopendir(fd) : nullptr;
     if (!dir) {
@@ -102,15 +108,55 @@ class Collector {
       if (leaf != "." && leaf != "..") children.emplace_back(leaf);
     }
     std::sort(children.begin(), children.end());
-    for (const auto& child : children) {
+    std::vector<SourceList> parts(split ? children.size() : 0);
+    std::vector<std::pair<std::size_t, struct stat>> directories;  // walked apart, into parts
+    for (std::size_t i = 0; i < children.size(); ++i) {
+      const auto& child = children[i];
       std::string child_local = local + "/" + child;
       struct stat st {};
       if (::fstatat(fd, child.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-        list_.skipped.push_back(child_local + ": " + std::strerror(errno));
+        (split ? parts[i] : list_).skipped.push_back(child_local + ": " + std::strerror(errno));
         continue;
       }
-      add(child_local, name + "/" + child, st, false);
+      if (split && S_ISDIR(st.st_mode))
+        directories.emplace_back(i, st);
+      else if (split)
+        Collector(parts[i]).add(child_local, name + "/" + child, st, false);
+      else
+        add(child_local, name + "/" + child, st, false);
     }
+    if (!split) return;
+    std::atomic<std::size_t> next{0};
+    std::exception_ptr failure;
+    std::atomic<bool> failed{false};
+    auto work = [&] {
+      try {
+        for (std::size_t k; (k = next++) < directories.size();) {
+          auto& [i, st] = directories[k];
+          Collector(parts[i]).add(local + "/" + children[i], name + "/" + children[i], st, false);
+        }
+      } catch (...) {
+        if (!failed.exchange(true)) failure = std::current_exception();
+      }
+    };
+    std::vector<std::thread> helpers;
+    std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
+    for (std::size_t t = 1; t < std::min(cores, directories.size()); ++t) helpers.emplace_back(work);
+    work();
+    for (auto& helper : helpers) helper.join();
+    if (failure) std::rethrow_exception(failure);
+    for (auto& part : parts) merge(std::move(part));
+  }
+
+  // Appends a list made by another Collector (its ids counted from 0).
+  void merge(SourceList part) {
+    for (auto& e : part.entries) {
+      e.entry.id = static_cast<std::uint32_t>(list_.entries.size());
+      list_.entries.push_back(std::move(e));
+    }
+    list_.files += part.files;
+    list_.bytes += part.bytes;
+    for (auto& line : part.skipped) list_.skipped.push_back(std::move(line));
   }
 
   SourceList& list_;
