@@ -3,6 +3,7 @@ nested directories with their modes and mtimes (to the nanosecond), Unicode
 names, 10,000 small files, symlinks skipped, both directions, both digests."""
 
 import os
+import struct
 import time
 
 from transfer_util import (  # noqa: F401  (kit is a fixture)
@@ -267,3 +268,45 @@ def test_send_many_paths_and_the_totals(kit):
     assert parse_summary(sent.summary())["bytes"] == "5.9 KiB"
     assert parse_summary(got.summary())["bytes"] == "5.9 KiB"
     assert names(dest) == {"one.txt", "two.txt", "d", "d/three.txt"}
+
+
+def default_acl(user, group, other):
+    """A system.posix_acl_default value (xattr format, version 2) of three permission sets."""
+    undefined = 0xFFFFFFFF
+    entries = ((0x01, user), (0x04, group), (0x20, other))  # USER_OBJ, GROUP_OBJ, OTHER
+    return struct.pack("<I", 2) + b"".join(struct.pack("<HHI", tag, perm, undefined) for tag, perm in entries)
+
+
+def test_modes_are_kept_under_the_umask_and_a_default_acl(kit):
+    # Small files are created with their mode and chmod'ed only when the
+    # receiver's umask or the directory's default ACL would change it: both
+    # cases, and the case where neither does.
+    modes = {"rw-all.txt": 0o666, "plain.txt": 0o644, "run.sh": 0o755, "group.txt": 0o640,
+             "mine.txt": 0o600, "all.sh": 0o777}
+    src = kit.shm("src")
+    for name, mode in modes.items():
+        write_file(os.path.join(src, "tree", name), name.encode(), mode, MTIME)
+    for dest_kind in ("umask", "acl"):
+        dest = os.path.join(kit.shm("in"), dest_kind)
+        os.makedirs(dest)
+        if dest_kind == "acl":
+            # New files here get rw------- whatever the umask says.
+            os.setxattr(dest, "system.posix_acl_default", default_acl(6, 0, 0))
+            probe = os.path.join(dest, "probe")
+            open(probe, "w").close()
+            assert os.stat(probe).st_mode & 0o777 == 0o600
+            os.unlink(probe)
+        old = os.umask(0o022)
+        try:
+            rx = kit.recv_listen(dest)
+        finally:
+            os.umask(old)
+        sent = kit.send(rx.hostport, os.path.join(src, "tree"))
+        got = rx.wait()
+        assert sent.rc == 0, sent
+        assert got.rc == 0, got
+        assert_received(got, len(modes))
+        for name, mode in modes.items():
+            st = os.stat(os.path.join(dest, "tree", name))
+            assert (dest_kind, name, oct(st.st_mode & 0o7777)) == (dest_kind, name, oct(mode))
+            assert st.st_mtime_ns == MTIME
