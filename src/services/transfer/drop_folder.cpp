@@ -5,12 +5,15 @@
 #include "net/stream.hpp"
 #include "net/tls.hpp"
 #include "net/within.hpp"
+#include "services/listener_set.hpp"
 #include "services/state_dir.hpp"
 #include "services/transfer/destination.hpp"
 #include "services/transfer/handshake.hpp"
 #include "services/transfer/transfer_session.hpp"
 
 #include <spdlog/spdlog.h>
+
+#include <optional>
 
 namespace sockit::transfer {
 namespace asio = boost::asio;
@@ -101,37 +104,32 @@ class DropFolder final : public services::Service {
       fingerprint = pair.fingerprint;
       spdlog::info("service={} event=tls fingerprint={}", shared_->log_name, fingerprint);
     }
-    auto limiter = std::make_shared<net::ConnectionLimiter>(config.max_connections, config.max_per_ip);
-    net::ListenOptions options;
-    options.log_name = shared_->log_name;
-    options.refused = &shared_->counters.refused;
-    options.refusal.clear();
+    std::string refusal;
     codec::append_frame(
-        options.refusal, +codec::FrameType::error,
+        refusal, +codec::FrameType::error,
         codec::error_payload(codec::ErrorCode::busy, "too many transfers at once; try again later"));
     auto handler = [shared = shared_](net::Session session) {
       return receive_session(shared, std::move(session));
     };
+    listeners_.emplace(shared_->log_name, shared_->counters,
+                       services::ListenLimits{config.max_connections, config.max_per_ip}, handler, refusal);
     for (const auto& text : config.listen) {
-      auto listener = net::StreamListener::bind(engine, net::parse_endpoint_or_throw(text), options);
-      listener->start(handler, limiter);
-      const auto& bound = listener->bound();
+      const auto& bound = listeners_->listen(engine, text);
       spdlog::info("service={} event=listening address={} dir={} tls={}", shared_->log_name,
                    bound.to_string(), config.dir, shared_->tls != nullptr);
       std::string pin = fingerprint.empty() ? "" : "--tls --fingerprint " + fingerprint + " ";
       addresses_.push_back(
           {bound.to_string(), "sockit send " + pin + net::client_address(bound) + " FILE..."});
-      listeners_.push_back(std::move(listener));
     }
   }
 
   void stop() override {
-    for (auto& listener : listeners_) listener->stop();
+    if (listeners_) listeners_->stop();
   }
 
  private:
   std::shared_ptr<Shared> shared_;
-  std::vector<std::shared_ptr<net::StreamListener>> listeners_;
+  std::optional<services::ListenerSet> listeners_;
   std::vector<services::BoundAddress> addresses_;
 };
 
