@@ -116,30 +116,44 @@ class StreamSession {
           co_return std::span<char>{};
         }
       }
-      auto into = loop_buffer();
-      std::size_t n = s_.socket.read_some(asio::buffer(into.data(), into.size()), ec);
-      if (ec == asio::error::would_block || ec == asio::error::try_again) {
-        maybe_readable_ = false;
-        ec = {};
-        continue;
-      }
-      if (ec) co_return std::span<char>{};
-      co_return received(into.first(n), into.size());
+      auto data = read_now(ec);
+      if (!data.empty() || ec) co_return data;
     }
   }
 
+  // A read that does not wait, into the loop buffer. Nothing and no error:
+  // the socket is drained (maybe_readable_ is now false).
+  std::span<char> read_now(error_code& ec) {
+    auto into = loop_buffer();
+    std::size_t n = s_.socket.read_some(asio::buffer(into.data(), into.size()), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      maybe_readable_ = false;
+      ec = {};
+      return {};
+    }
+    if (ec) return {};
+    return received(into.first(n), into.size());
+  }
+
   awaitable<std::span<char>> read_waiting(error_code& ec) {
+    auto into = own_buffer();
+    auto [read_ec, n] = co_await s_.socket.async_read_some(asio::buffer(into.data(), into.size()), use_tuple);
+    if (read_ec) {
+      ec = read_ec;
+      co_return std::span<char>{};
+    }
+    co_return received(into.first(n), into.size());
+  }
+
+  // The connection's own buffer for a read that waits, sized for what it
+  // has been receiving.
+  std::span<char> own_buffer() {
     std::size_t want = big_blocks_ ? kBigRead : kSmallRead;
     if (own_size_ != want) {
       own_ = std::make_unique<char[]>(want);
       own_size_ = want;
     }
-    auto [read_ec, n] = co_await s_.socket.async_read_some(asio::buffer(own_.get(), own_size_), use_tuple);
-    if (read_ec) {
-      ec = read_ec;
-      co_return std::span<char>{};
-    }
-    co_return received({own_.get(), n}, own_size_);
+    return {own_.get(), own_size_};
   }
 
   std::span<char> received(std::span<char> data, std::size_t asked) {
@@ -156,15 +170,28 @@ class StreamSession {
   // is read from it until this completes.
   awaitable<bool> write_all(std::string_view data) {
     error_code ec;
+    std::size_t n = write_now(data, ec);
+    if (ec) co_return fail(ec);
+    if (n == data.size()) co_return true;
+    bool written = co_await write_rest(data.substr(n));
+    co_return written;
+  }
+
+  // One write that does not wait; how much the kernel took.
+  std::size_t write_now(std::string_view data, error_code& ec) {
     std::size_t n = s_.socket.write_some(asio::buffer(data), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
       n = 0;
       ec = {};
     }
-    if (ec) co_return fail(ec);
-    services::Counters::add(shared_->counters.bytes_out, n);
-    if (n == data.size()) co_return true;
-    std::string rest(data.substr(n));
+    if (!ec) services::Counters::add(shared_->counters.bytes_out, n);
+    return n;
+  }
+
+  // What write_now() left: copied out of `data` (which may be the loop
+  // buffer) and written as the peer reads.
+  awaitable<bool> write_rest(std::string_view data) {
+    std::string rest(data);
     auto [write_ec, written] = co_await asio::async_write(s_.socket, asio::buffer(rest), use_tuple);
     maybe_readable_ = true;
     services::Counters::add(shared_->counters.bytes_out, written);
@@ -194,13 +221,28 @@ class StreamSession {
   // echo and upper: no message boundaries, bytes straight back.
   awaitable<void> serve_bytes() {
     bool upper = shared_->config.mode == Mode::upper;
+    // read() and write_all() inlined: each nested coroutine is a frame to
+    // allocate and resume per block, which showed at 1,000 connections.
     for (;;) {
       error_code ec;
-      auto data = co_await read(ec);
+      std::span<char> data;
+      if (maybe_readable_) data = read_now(ec);
+      if (data.empty() && !ec) {
+        auto into = own_buffer();
+        auto [read_ec, n] =
+            co_await s_.socket.async_read_some(asio::buffer(into.data(), into.size()), use_tuple);
+        ec = read_ec;
+        if (!ec) data = received(into.first(n), into.size());
+      }
       if (ec == asio::error::eof) co_return finish_after_eof();
       if (ec) co_return (void) fail(ec);
       if (upper) upper_ascii(data);
-      if (!co_await write_all({data.data(), data.size()})) co_return;
+      std::string_view out(data.data(), data.size());
+      std::size_t n = write_now(out, ec);
+      if (ec) co_return (void) fail(ec);
+      if (n == out.size()) continue;
+      bool written = co_await write_rest(out.substr(n));
+      if (!written) co_return;
     }
   }
 
