@@ -256,7 +256,8 @@ std::variant<std::unique_ptr<CommandRun>, Refusal> CommandRun::start(const asio:
   held.fds.insert(held.fds.end(), {out[0], out[1]});
   if (!make_pipe(err)) return failure(errno);
   held.fds.insert(held.fds.end(), {err[0], err[1]});
-  if (!dir.empty() && ::access(dir.c_str(), X_OK) != 0)  // else a missing dir would read as "command not found"
+  if (!dir.empty() &&
+      ::access(dir.c_str(), X_OK) != 0)  // else a missing dir would read as "command not found"
     return Refusal{126, "sockit: " + dir + ": cannot enter: " + std::strerror(errno)};
 
   SpawnSetup setup;
@@ -273,7 +274,8 @@ std::variant<std::unique_ptr<CommandRun>, Refusal> CommandRun::start(const asio:
   sigset_t all, none;
   sigfillset(&all);
   sigemptyset(&none);
-  ::posix_spawnattr_setflags(&setup.attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  ::posix_spawnattr_setflags(&setup.attributes,
+                             POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
   ::posix_spawnattr_setpgroup(&setup.attributes, 0);
   ::posix_spawnattr_setsigdefault(&setup.attributes, &all);
   ::posix_spawnattr_setsigmask(&setup.attributes, &none);
@@ -283,7 +285,8 @@ std::variant<std::unique_ptr<CommandRun>, Refusal> CommandRun::start(const asio:
   for (const auto& arg : command.args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
   pid_t pid = 0;
-  if (int error = ::posix_spawn(&pid, command.program.c_str(), &setup.actions, &setup.attributes, argv.data(), environ))
+  if (int error = ::posix_spawn(&pid, command.program.c_str(), &setup.actions, &setup.attributes, argv.data(),
+                                environ))
     return failure(error);
   impl->pid = pid;
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
