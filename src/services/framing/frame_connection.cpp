@@ -136,6 +136,16 @@ awaitable<bool> FrameConnection::submit_encoded(FrameBuffer buffer, std::size_t 
   co_return queued;
 }
 
+awaitable<bool> FrameConnection::submit_encoded(std::string& frames) {
+  if (frames.empty()) co_return true;
+  auto buffer = acquire(frames.size() - codec::kFrameHeaderSize);
+  std::memcpy(buffer.data(), frames.data(), frames.size());
+  std::size_t size = frames.size();
+  frames.clear();
+  bool queued = co_await submit_encoded(std::move(buffer), size);
+  co_return queued;
+}
+
 awaitable<bool> FrameConnection::submit_file(std::uint8_t type, int fd, std::uint64_t offset,
                                              std::size_t length) {
   Outgoing item;

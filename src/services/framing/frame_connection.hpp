@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -74,6 +75,9 @@ class FrameConnection {
   // acquire()d buffer (headers included): several small frames in one
   // buffer cost one queue entry and no allocation of their own.
   boost::asio::awaitable<bool> submit_encoded(FrameBuffer buffer, std::size_t size);
+  // The same for frames collected in a string (an outbox of small frames):
+  // queues a copy and empties `frames`, which must outlive the call.
+  boost::asio::awaitable<bool> submit_encoded(std::string& frames);
   // Whether submit_file() sends from the page cache (sendfile(2)): a plain
   // stream; TLS has to encrypt in user space.
   bool can_send_file() const { return !stream_.is_tls(); }

@@ -157,13 +157,8 @@ class Receiver {
   }
 
   awaitable<void> flush_replies() {
-    if (replies_.empty()) co_return;
-    auto buffer = connection_.acquire(replies_.size() - codec::kFrameHeaderSize);
-    std::memcpy(buffer.data(), replies_.data(), replies_.size());
-    std::size_t size = replies_.size();
-    replies_.clear();
     // (A named result: GCC 12 miscompiles `if (!co_await ...)` into a trap.)
-    bool queued = co_await connection_.submit_encoded(std::move(buffer), size);
+    bool queued = co_await connection_.submit_encoded(replies_);
     if (!queued) throw TransferFailure("connection lost");
   }
 

@@ -114,12 +114,7 @@ class Sender {
   }
 
   awaitable<void> flush_outbox() {
-    if (outbox_.empty()) co_return;
-    auto buffer = connection_.acquire(outbox_.size() - codec::kFrameHeaderSize);
-    std::memcpy(buffer.data(), outbox_.data(), outbox_.size());
-    std::size_t size = outbox_.size();
-    outbox_.clear();
-    bool queued = co_await connection_.submit_encoded(std::move(buffer), size);
+    bool queued = co_await connection_.submit_encoded(outbox_);
     if (!queued) throw TransferFailure("connection lost");
   }
 
