@@ -240,14 +240,11 @@ class Sender {
       } else {
         auto buffer = connection_.acquire(want);
         auto area = services::FrameConnection::payload_area(buffer);
-        ssize_t n;
-        do n = ::pread(fd, area.data(), want, static_cast<off_t>(offset));
-        while (n < 0 && errno == EINTR);
-        if (n <= 0) {
+        got = read_fully(fd, area.data(), want, offset);
+        if (got == 0) {
           complete = false;
           break;
         }
-        got = static_cast<std::size_t>(n);
         digest.update(area.first(got));
         bool queued = co_await connection_.submit(std::move(buffer), +Type::data, got);
         if (!queued) throw TransferFailure("connection lost");
@@ -268,12 +265,11 @@ class Sender {
     if (!scratch_) scratch_ = std::make_unique_for_overwrite<char[]>(kDigestPiece);
     std::size_t done = 0;
     while (done < length) {
-      ssize_t n = ::pread(fd, scratch_.get(), std::min(kDigestPiece, length - done),
-                          static_cast<off_t>(offset + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      digest.update({scratch_.get(), static_cast<std::size_t>(n)});
-      done += static_cast<std::size_t>(n);
+      std::size_t want = std::min(kDigestPiece, length - done);
+      std::size_t n = read_fully(fd, scratch_.get(), want, offset + done);
+      digest.update({scratch_.get(), n});
+      done += n;
+      if (n < want) break;  // the file ended or failed
     }
     return done;
   }

@@ -1,5 +1,7 @@
 #include "services/transfer/source_tree.hpp"
 
+#include "net/loop_count.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -140,7 +142,7 @@ class Collector {
       }
     };
     std::vector<std::thread> helpers;
-    std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
+    std::size_t cores = net::usable_cores();  // the affinity mask: taskset and cpusets count
     for (std::size_t t = 1; t < std::min(cores, directories.size()); ++t) helpers.emplace_back(work);
     work();
     for (auto& helper : helpers) helper.join();
