@@ -5,6 +5,7 @@
 # comparison with the other servers is run.sh.
 #
 #   bash bench/echo/ab.sh OLD_SOCKIT NEW_SOCKIT [ROUNDS]
+#   POINTS="pingpong 16384 1000;rr 64 100" bash bench/echo/ab.sh ...   (only those points)
 #
 # Prints one line per run ("old|new MODE b=BLOCK n=CONNS RESULT...") and, per
 # point, the ratio new/old of the medians. Needs build/bench/loadgen (run.sh
@@ -27,8 +28,13 @@ for side in old new; do
   echo $! >"$tmp/$side.pid"
 done
 sleep 0.5
-points=("pingpong 16384 1000" "pingpong 4096 1000" "rr 64 1000" "pingpong 16384 100" "pingpong 4096 100"
-        "rr 64 100" "pingpong 16384 10" "rr 64 10")
+# POINTS="pingpong 16384 1000;rr 64 100" measures only those points.
+if [ -n "${POINTS:-}" ]; then
+  IFS=';' read -ra points <<<"$POINTS"
+else
+  points=("pingpong 16384 1000" "pingpong 4096 1000" "rr 64 1000" "pingpong 16384 100" "pingpong 4096 100"
+          "rr 64 100" "pingpong 16384 10" "rr 64 10")
+fi
 for round in $(seq 1 "$rounds"); do
   for point in "${points[@]}"; do
     read -r mode block conns <<<"$point"
