@@ -368,3 +368,36 @@ def test_client_that_never_reads(start_server):
     closed_after = time.monotonic() - stalled_at
     assert closed_after >= 1.0, f"stuck client closed after only {closed_after:.2f}s"
     stuck.close()
+
+
+def test_urgent_data_and_half_close_behind_a_read(start_server):
+    """recv stops short at an urgent mark with data behind it, and returns the
+    data before a FIN that has already arrived. Neither brings a new epoll
+    edge, so a read that took "short" for "drained" would wait forever (the
+    echo loop's DrainingBuffer asks the kernel, TCP_INQ, instead). Both cases,
+    with everything queued before the server looks: the in-band bytes come
+    back at once, in order, the urgent byte stays out of band, then EOF."""
+    import signal
+    srv = start_server("--tcp", "127.0.0.1:0")
+    s = connect(srv.tcp)
+    echo_roundtrip(s, b"warm")  # the session is waiting in its read
+    os.kill(srv.pid, signal.SIGSTOP)
+    try:
+        s.sendall(b"hello")
+        s.send(b"X", socket.MSG_OOB)
+        s.sendall(b"world")
+        time.sleep(0.2)
+    finally:
+        os.kill(srv.pid, signal.SIGCONT)
+    assert recv_exact(s, 10, timeout=10) == b"helloworld"
+    echo_roundtrip(s, b"still here")
+
+    os.kill(srv.pid, signal.SIGSTOP)
+    try:
+        s.sendall(b"last words")
+        s.shutdown(socket.SHUT_WR)
+        time.sleep(0.2)
+    finally:
+        os.kill(srv.pid, signal.SIGCONT)
+    assert recv_until_closed(s, timeout=10) == (b"last words", "eof")
+    s.close()

@@ -2,6 +2,7 @@
 
 #include "codec/message_splitter.hpp"
 #include "codec/reply_template.hpp"
+#include "net/draining_buffer.hpp"
 #include "net/listener.hpp"
 #include "services/echo/transform.hpp"
 #include "services/listener_set.hpp"
@@ -65,6 +66,7 @@ class StreamSession {
     spdlog::debug("peer={} service={} event=open", s_.peer, shared_->log_name);
     error_code ec;
     s_.socket.non_blocking(true, ec);
+    net::enable_drain_hint(s_.socket);
     touch();
     auto mode = shared_->config.mode;
     if (mode == Mode::echo || mode == Mode::upper)
@@ -93,9 +95,9 @@ class StreamSession {
   // Reads what is available and returns it (in the connection's own buffer
   // or the loop buffer; valid until the next suspension).
   //
-  // Waiting for data is an async_read_some into the connection's own buffer:
-  // Asio queues it without a system call after a short read, so a cycle
-  // costs recv + send + epoll_wait. (async_wait would add an epoll_ctl per
+  // Waiting for data is an async_read_some into the connection's own buffer,
+  // a DrainingBuffer: Asio queues it without a system call after a short
+  // read, so a cycle costs recv + send + epoll_wait. (async_wait would add an epoll_ctl per
   // wait: Asio re-arms the descriptor for every non-speculative wait.) The
   // own buffer is small while messages are small and grows while blocks are
   // big, so an idle connection holds little. After a read that filled its
@@ -137,7 +139,8 @@ class StreamSession {
 
   awaitable<std::span<char>> read_waiting(error_code& ec) {
     auto into = own_buffer();
-    auto [read_ec, n] = co_await s_.socket.async_read_some(asio::buffer(into.data(), into.size()), use_tuple);
+    auto [read_ec, n] =
+        co_await s_.socket.async_read_some(net::DrainingBuffer(into.data(), into.size()), use_tuple);
     if (read_ec) {
       ec = read_ec;
       co_return std::span<char>{};
@@ -230,7 +233,7 @@ class StreamSession {
       if (data.empty() && !ec) {
         auto into = own_buffer();
         auto [read_ec, n] =
-            co_await s_.socket.async_read_some(asio::buffer(into.data(), into.size()), use_tuple);
+            co_await s_.socket.async_read_some(net::DrainingBuffer(into.data(), into.size()), use_tuple);
         ec = read_ec;
         if (!ec) data = received(into.first(n), into.size());
       }

@@ -1,0 +1,79 @@
+// DrainingBuffer: a buffer for `async_read_some` on a stream socket that
+// tells Asio when a read left the socket empty, so the next read waits for
+// epoll instead of first making a recv that gets EAGAIN.
+//
+// Why: Asio's reactor reads speculatively (a recv before waiting for epoll)
+// while the descriptor's `try_speculative_` flag is set. Every epoll event
+// sets it, and Boost 1.81 clears it only when a read returns 0 bytes: its
+// `reactive_socket_recv_op_base::do_perform` calls nothing else
+// "exhausted". A server that answers and then waits for the next message
+// (echo, any request/response) therefore spent one recv per message on
+// EAGAIN, since its peer had not answered yet: 1.98 recvfrom per echoed
+// block against a C epoll server's 0.97 (docs/engineering-notes.md, "Asio's
+// speculative reads").
+//
+// How it knows: a short read is not enough. recv returns the data before a
+// FIN that has already arrived, and stops at an urgent mark with data behind
+// it; in both cases no new edge will come, and a reader that waited for one
+// would hang (the first version did, caught by the echo client's half-close
+// test and FTP's ABOR, which ftplib sends as urgent data). Linux's TCP_INQ
+// option makes every read report how much is left, and reports a pending
+// FIN as 1 byte left. A read is "exhausted" only when that count is 0: the
+// next data or FIN then arrives as a new edge, whose epoll event sets the
+// flag again. Without the count (a Unix socket, or TCP_INQ not enabled with
+// enable_drain_hint) a read behaves as Asio's own.
+#pragma once
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/detail/reactive_socket_recv_op.hpp>
+#include <boost/system/error_code.hpp>
+
+#include "net/socket_types.hpp"
+
+namespace sockit::net {
+
+// A MutableBufferSequence of one buffer; only its type differs from
+// boost::asio::mutable_buffer, and selects the do_perform below.
+class DrainingBuffer {
+ public:
+  using value_type = boost::asio::mutable_buffer;
+  using const_iterator = const boost::asio::mutable_buffer*;
+
+  DrainingBuffer(void* data, std::size_t size) : buffer_(data, size) {}
+  const_iterator begin() const { return &buffer_; }
+  const_iterator end() const { return &buffer_ + 1; }
+
+ private:
+  boost::asio::mutable_buffer buffer_;
+};
+
+// Turns on TCP_INQ for a TCP socket, so reads into a DrainingBuffer can tell
+// that they emptied it. Harmless (and without effect) on a Unix socket.
+void enable_drain_hint(StreamSocket& socket);
+
+enum class ReadOutcome { would_block, data_left, drained };
+// One non-blocking recvmsg into `buffer`, with Asio's conventions: a closed
+// stream is ec == eof; EINTR is retried.
+ReadOutcome read_reporting_drain(int fd, boost::asio::mutable_buffer buffer, int flags,
+                                 boost::system::error_code& ec, std::size_t& bytes);
+
+}  // namespace sockit::net
+
+// Declared here, with the type, so every translation unit that reads into a
+// DrainingBuffer sees this specialization before Asio would instantiate its
+// own.
+template <>
+inline boost::asio::detail::reactor_op::status
+boost::asio::detail::reactive_socket_recv_op_base<sockit::net::DrainingBuffer>::do_perform(reactor_op* base) {
+  auto* op = static_cast<reactive_socket_recv_op_base*>(base);
+  switch (sockit::net::read_reporting_drain(op->socket_, *op->buffers_.begin(), op->flags_, op->ec_,
+                                            op->bytes_transferred_)) {
+    case sockit::net::ReadOutcome::would_block:
+      return not_done;
+    case sockit::net::ReadOutcome::data_left:
+      return done;
+    case sockit::net::ReadOutcome::drained:
+      return done_and_exhausted;
+  }
+  return done;
+}
