@@ -274,6 +274,11 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a == "" || b == "" || b + 0 == 0) 
 best_of() { # values... -> max (ignores empty)
   printf '%s\n' "$@" | awk 'NF && ($1 > m || m == "") {m = $1} END {print m}'
 }
+median_range() { # ratios like 1.02x... (n/a ignored) -> "1.02x (0.95x-1.10x)"
+  printf '%s\n' "$@" | tr -d x | grep -v '^n/a$' | sort -g |
+    awk '{ v[NR] = $1 } END { if (!NR) { print "n/a"; exit }
+          printf "%.2fx (%.2fx-%.2fx)", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, v[1], v[NR] }'
+}
 least_of() { # values... -> min (ignores empty)
   printf '%s\n' "$@" | awk 'NF && ($1 < m || m == "") {m = $1} END {print m}'
 }
@@ -319,6 +324,30 @@ ALLNAMES=("${ALL[@]}")
     done
     echo
   done
+  if [ "$ROUNDS" -gt 1 ]; then
+    echo "Paired by round: at each point the servers run back to back within a round, so a slow phase of the machine hits them alike. The ratio of sockit to the best of asio, node and python (and to c) in each round, median and range over the $ROUNDS rounds:"
+    echo
+    echo "| point | sockit / best(asio,node,python) | sockit / c |"
+    echo "|---|---|---|"
+    for pi in "${!points[@]}"; do
+      read -r mode block n <<<"${points[$pi]}"
+      key=mibps; label="$(( block / 1024 )) KiB, N=$n"
+      [ "$mode" = rr ] && { key=rtps; label="64 B, N=$n"; }
+      vs_best=""; vs_c=""
+      for ((round = 0; round < ROUNDS; round++)); do
+        declare -A V=()
+        for s in sockit c asio node python; do
+          r=${RES["$pi,$s,$round"]:-ERR}
+          [ "$r" = ERR ] || V[$s]=$(field "$r" "$key")
+        done
+        best=$(best_of "${V[asio]:-}" "${V[node]:-}" "${V[python]:-}")
+        vs_best+="$(ratio "${V[sockit]:-}" "$best") "
+        vs_c+="$(ratio "${V[sockit]:-}" "${V[c]:-}") "
+      done
+      echo "| $label | $(median_range $vs_best) | $(median_range $vs_c) |"
+    done
+    echo
+  fi
   echo "Server CPU time (user + system, from /proc/PID/stat) per unit of work: ms per MiB echoed (pingpong), ms per 1000 round trips (rr); lower is better. It moves less than throughput when other work shares the cores:"
   echo
   hdr="| point |"; sep="|---|"
