@@ -5,10 +5,51 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <array>
 #include <cerrno>
 #include <cstring>
 
 namespace sockit::net {
+namespace {
+
+struct LoopBuffer {
+  std::array<char, 64 * 1024> bytes;
+  bool taken = false;  // by a completed read whose handler has not claimed it
+};
+
+LoopBuffer& loop_buffer() {
+  thread_local LoopBuffer buffer;
+  return buffer;
+}
+
+}  // namespace
+
+std::span<char> free_loop_buffer() {
+  auto& loop = loop_buffer();
+  if (loop.taken) return {};
+  return loop.bytes;
+}
+
+std::span<char> claim_landed(std::span<char> landed, std::size_t bytes) {
+  auto& loop = loop_buffer();
+  if (landed.data() == loop.bytes.data()) loop.taken = false;
+  return landed.first(bytes);
+}
+
+ReadOutcome read_landing(int fd, const DrainingBuffer& buffer, int flags, boost::system::error_code& ec,
+                         std::size_t& bytes) {
+  auto target = free_loop_buffer();
+  if (target.empty()) {
+    auto own = *buffer.begin();
+    target = {static_cast<char*>(own.data()), own.size()};
+  }
+  auto outcome =
+      read_reporting_drain(fd, boost::asio::buffer(target.data(), target.size()), flags, ec, bytes);
+  if (outcome == ReadOutcome::would_block) return outcome;
+  buffer.landed() = target;
+  if (bytes > 0 && target.data() == loop_buffer().bytes.data()) loop_buffer().taken = true;
+  return outcome;
+}
 
 void enable_drain_hint(StreamSocket& socket) {
   int on = 1;

@@ -26,26 +26,54 @@
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/detail/reactive_socket_recv_op.hpp>
+#include <boost/asio/socket_base.hpp>  // before the op header, which uses it undeclared
 #include <boost/system/error_code.hpp>
+
+#include <span>
 
 #include "net/socket_types.hpp"
 
 namespace sockit::net {
 
-// A MutableBufferSequence of one buffer; only its type differs from
-// boost::asio::mutable_buffer, and selects the do_perform below.
+// The loop thread's shared read buffer (64 KiB, one per thread; each loop
+// is one thread). Bytes read into it are valid until their reader next
+// suspends; a reader that suspends with some left copies them first.
+// Empty while it holds the bytes of a read whose handler has not run yet
+// (see DrainingBuffer): use a buffer of your own then.
+std::span<char> free_loop_buffer();
+
+// A MutableBufferSequence of one buffer, the connection's own; the type
+// selects the do_perform below. That read lands in the loop buffer when it is
+// free, and in `own` otherwise; `landed` is set to where it went. Why: the
+// bytes a loop echoes then pass through one buffer that stays in cache, not
+// through a cold one per connection (1,000 connections x 16 KiB is 16 MB):
+// -10% CPU per MiB at 16 KiB x 1,000 (docs/benchmarks.md, session 9).
+//
+// The handler gets the bytes with claim_landed(), which frees the loop buffer
+// again. Until then the loop buffer is taken: Asio completes a read right
+// after its recv when it was the descriptor's only ready operation, but
+// posts the completion of a speculative one, and other descriptors' reads
+// may run before it.
 class DrainingBuffer {
  public:
   using value_type = boost::asio::mutable_buffer;
   using const_iterator = const boost::asio::mutable_buffer*;
 
-  DrainingBuffer(void* data, std::size_t size) : buffer_(data, size) {}
+  DrainingBuffer(std::span<char> own, std::span<char>& landed)
+      : buffer_(own.data(), own.size()), landed_(&landed) {}
   const_iterator begin() const { return &buffer_; }
   const_iterator end() const { return &buffer_ + 1; }
+  std::span<char>& landed() const { return *landed_; }
 
  private:
   boost::asio::mutable_buffer buffer_;
+  std::span<char>* landed_;
 };
+
+// The `bytes` a read into a DrainingBuffer completed with, where they landed.
+// Frees the loop buffer if they are in it (they stay valid until the caller
+// suspends).
+std::span<char> claim_landed(std::span<char> landed, std::size_t bytes);
 
 // Turns on TCP_INQ for a TCP socket, so reads into a DrainingBuffer can tell
 // that they emptied it. Harmless (and without effect) on a Unix socket.
@@ -56,6 +84,9 @@ enum class ReadOutcome { would_block, data_left, drained };
 // stream is ec == eof; EINTR is retried.
 ReadOutcome read_reporting_drain(int fd, boost::asio::mutable_buffer buffer, int flags,
                                  boost::system::error_code& ec, std::size_t& bytes);
+// The read of a DrainingBuffer: into the loop buffer when it is free.
+ReadOutcome read_landing(int fd, const DrainingBuffer& buffer, int flags, boost::system::error_code& ec,
+                         std::size_t& bytes);
 
 }  // namespace sockit::net
 
@@ -66,8 +97,7 @@ template <>
 inline boost::asio::detail::reactor_op::status
 boost::asio::detail::reactive_socket_recv_op_base<sockit::net::DrainingBuffer>::do_perform(reactor_op* base) {
   auto* op = static_cast<reactive_socket_recv_op_base*>(base);
-  switch (sockit::net::read_reporting_drain(op->socket_, *op->buffers_.begin(), op->flags_, op->ec_,
-                                            op->bytes_transferred_)) {
+  switch (sockit::net::read_landing(op->socket_, op->buffers_, op->flags_, op->ec_, op->bytes_transferred_)) {
     case sockit::net::ReadOutcome::would_block:
       return not_done;
     case sockit::net::ReadOutcome::data_left:

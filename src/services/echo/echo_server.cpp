@@ -29,7 +29,6 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
-constexpr std::size_t kReadChunk = 64 * 1024;
 // The sizes of a connection's own read buffer (see StreamSession::read):
 // small while messages are, bigger while blocks are. The +1 makes a 4 KiB or
 // 16 KiB block a short read, which tells that the socket is drained.
@@ -44,14 +43,6 @@ struct Shared {
   services::Counters counters;
   std::string log_name;  // "echo.main"
 };
-
-// One read buffer per loop thread, for reads that need no wait. A session
-// uses it only between a read and the write that answers it, and copies what
-// is left before it suspends.
-std::span<char> loop_buffer() {
-  thread_local std::array<char, kReadChunk> buffer;
-  return buffer;
-}
 
 class StreamSession {
  public:
@@ -95,14 +86,15 @@ class StreamSession {
   // Reads what is available and returns it (in the connection's own buffer
   // or the loop buffer; valid until the next suspension).
   //
-  // Waiting for data is an async_read_some into the connection's own buffer,
-  // a DrainingBuffer: Asio queues it without a system call after a short
-  // read, so a cycle costs recv + send + epoll_wait. (async_wait would add an epoll_ctl per
-  // wait: Asio re-arms the descriptor for every non-speculative wait.) The
-  // own buffer is small while messages are small and grows while blocks are
-  // big, so an idle connection holds little. After a read that filled its
-  // buffer the socket may hold more, so the next read goes straight to the
-  // 64 KiB loop buffer without waiting.
+  // Waiting for data is an async_read_some into a DrainingBuffer: Asio
+  // queues it without a system call after a read that drained the socket,
+  // so a cycle costs recv + send + epoll_wait. (async_wait would add an
+  // epoll_ctl per wait: Asio re-arms the descriptor for every
+  // non-speculative wait.) It lands in the loop's 64 KiB buffer, or in the
+  // connection's own while that is taken; the own buffer is small while
+  // messages are small and grows while blocks are big, so an idle connection
+  // holds little. After a read that filled its buffer the socket may hold
+  // more, so the next read goes straight to the loop buffer without waiting.
   // With `pause`, gives up after that much quiet and sets ec to timed_out.
   awaitable<std::span<char>> read(error_code& ec, std::optional<std::chrono::milliseconds> pause = {}) {
     using namespace asio::experimental::awaitable_operators;
@@ -123,10 +115,12 @@ class StreamSession {
     }
   }
 
-  // A read that does not wait, into the loop buffer. Nothing and no error:
-  // the socket is drained (maybe_readable_ is now false).
+  // A read that does not wait, into the loop buffer (or the connection's own
+  // while a pending completion holds that). Nothing and no error: the socket
+  // is drained (maybe_readable_ is now false).
   std::span<char> read_now(error_code& ec) {
-    auto into = loop_buffer();
+    auto into = net::free_loop_buffer();
+    if (into.empty()) into = own_buffer();
     std::size_t n = s_.socket.read_some(asio::buffer(into.data(), into.size()), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
       maybe_readable_ = false;
@@ -138,14 +132,13 @@ class StreamSession {
   }
 
   awaitable<std::span<char>> read_waiting(error_code& ec) {
-    auto into = own_buffer();
     auto [read_ec, n] =
-        co_await s_.socket.async_read_some(net::DrainingBuffer(into.data(), into.size()), use_tuple);
+        co_await s_.socket.async_read_some(net::DrainingBuffer(own_buffer(), landed_), use_tuple);
     if (read_ec) {
       ec = read_ec;
       co_return std::span<char>{};
     }
-    co_return received(into.first(n), into.size());
+    co_return received(net::claim_landed(landed_, n), landed_.size());
   }
 
   // The connection's own buffer for a read that waits, sized for what it
@@ -231,11 +224,10 @@ class StreamSession {
       std::span<char> data;
       if (maybe_readable_) data = read_now(ec);
       if (data.empty() && !ec) {
-        auto into = own_buffer();
         auto [read_ec, n] =
-            co_await s_.socket.async_read_some(net::DrainingBuffer(into.data(), into.size()), use_tuple);
+            co_await s_.socket.async_read_some(net::DrainingBuffer(own_buffer(), landed_), use_tuple);
         ec = read_ec;
-        if (!ec) data = received(into.first(n), into.size());
+        if (!ec) data = received(net::claim_landed(landed_, n), landed_.size());
       }
       if (ec == asio::error::eof) co_return finish_after_eof();
       if (ec) co_return (void) fail(ec);
@@ -295,6 +287,7 @@ class StreamSession {
   bool maybe_readable_ = true;
   bool big_blocks_ = false;
   std::unique_ptr<char[]> own_;  // allocated on the first wait
+  std::span<char> landed_;       // where a waiting read put its bytes
   std::size_t own_size_ = 0;
   const char* close_reason_ = "closed";
   std::string reply_;
