@@ -38,8 +38,9 @@ std::span<char> claim_landed(std::span<char> landed, std::size_t bytes) {
 
 ReadOutcome read_landing(int fd, const DrainingBuffer& buffer, int flags, boost::system::error_code& ec,
                          std::size_t& bytes) {
-  auto target = free_loop_buffer();
-  if (target.empty()) {
+  auto& loop = loop_buffer();
+  std::span<char> target = loop.bytes;
+  if (loop.taken) {
     auto own = *buffer.begin();
     target = {static_cast<char*>(own.data()), own.size()};
   }
@@ -47,7 +48,7 @@ ReadOutcome read_landing(int fd, const DrainingBuffer& buffer, int flags, boost:
       read_reporting_drain(fd, boost::asio::buffer(target.data(), target.size()), flags, ec, bytes);
   if (outcome == ReadOutcome::would_block) return outcome;
   buffer.landed() = target;
-  if (bytes > 0 && target.data() == loop_buffer().bytes.data()) loop_buffer().taken = true;
+  if (bytes > 0 && target.data() == loop.bytes.data()) loop.taken = true;
   return outcome;
 }
 

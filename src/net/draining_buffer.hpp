@@ -47,7 +47,7 @@ std::span<char> free_loop_buffer();
 // free, and in `own` otherwise; `landed` is set to where it went. Why: the
 // bytes a loop echoes then pass through one buffer that stays in cache, not
 // through a cold one per connection (1,000 connections x 16 KiB is 16 MB):
-// -10% CPU per MiB at 16 KiB x 1,000 (docs/benchmarks.md, session 9).
+// -14% CPU per MiB at 16 KiB x 1,000 (docs/benchmarks.md, session 9).
 //
 // The handler gets the bytes with claim_landed(), which frees the loop buffer
 // again. Until then the loop buffer is taken: Asio completes a read right
