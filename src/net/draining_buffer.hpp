@@ -25,8 +25,11 @@
 #pragma once
 
 #include <boost/asio/buffer.hpp>
+// socket_base first, in a block of its own so include sorting keeps it there:
+// the op header uses it without including it.
+#include <boost/asio/socket_base.hpp>
+
 #include <boost/asio/detail/reactive_socket_recv_op.hpp>
-#include <boost/asio/socket_base.hpp>  // before the op header, which uses it undeclared
 #include <boost/system/error_code.hpp>
 
 #include <span>
