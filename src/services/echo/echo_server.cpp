@@ -2,6 +2,7 @@
 
 #include "codec/message_splitter.hpp"
 #include "codec/reply_template.hpp"
+#include "net/answer_predictor.hpp"
 #include "net/draining_buffer.hpp"
 #include "net/listener.hpp"
 #include "services/echo/transform.hpp"
@@ -222,7 +223,16 @@ class StreamSession {
     for (;;) {
       error_code ec;
       std::span<char> data;
-      if (maybe_readable_) data = read_now(ec);
+      if (maybe_readable_) {
+        data = read_now(ec);
+      } else if (!big_blocks_ && answers_.worth_yielding()) {
+        // Let the loop's other ready sessions run; the peer's next message
+        // has then often arrived (net/answer_predictor.hpp).
+        auto executor = s_.socket.get_executor();
+        co_await asio::post(executor, asio::use_awaitable);
+        data = read_now(ec);
+        answers_.record(!data.empty() || ec);
+      }
       if (data.empty() && !ec) {
         auto [read_ec, n] =
             co_await s_.socket.async_read_some(net::DrainingBuffer(own_buffer(), landed_), use_tuple);
@@ -286,8 +296,9 @@ class StreamSession {
   Clock::time_point deadline_;
   bool maybe_readable_ = true;
   bool big_blocks_ = false;
-  std::unique_ptr<char[]> own_;  // allocated on the first wait
-  std::span<char> landed_;       // where a waiting read put its bytes
+  net::AnswerPredictor answers_;  // serve_bytes: yield before waiting?
+  std::unique_ptr<char[]> own_;   // allocated on the first wait
+  std::span<char> landed_;        // where a waiting read put its bytes
   std::size_t own_size_ = 0;
   const char* close_reason_ = "closed";
   std::string reply_;
