@@ -37,6 +37,12 @@ constexpr std::size_t kSmallRead = 4 * 1024 + 1;
 constexpr std::size_t kBigRead = 16 * 1024 + 1;
 const std::string kWelcome = "Welcome!\n";
 
+// EAGAIN from a non-blocking socket. Tests `ec` first: comparing an
+// error_code with an enum is not free, and this runs twice per echo.
+bool would_block(const error_code& ec) {
+  return ec && (ec == asio::error::would_block || ec == asio::error::try_again);
+}
+
 // What every session of one service instance shares (read-only but counters).
 struct Shared {
   EchoConfig config;
@@ -123,7 +129,7 @@ class StreamSession {
     auto into = net::free_loop_buffer();
     if (into.empty()) into = own_buffer();
     std::size_t n = s_.socket.read_some(asio::buffer(into.data(), into.size()), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    if (would_block(ec)) {
       maybe_readable_ = false;
       ec = {};
       return {};
@@ -177,7 +183,7 @@ class StreamSession {
   // One write that does not wait; how much the kernel took.
   std::size_t write_now(std::string_view data, error_code& ec) {
     std::size_t n = s_.socket.write_some(asio::buffer(data), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    if (would_block(ec)) {
       n = 0;
       ec = {};
     }
@@ -228,8 +234,7 @@ class StreamSession {
       } else if (!big_blocks_ && answers_.worth_yielding()) {
         // Let the loop's other ready sessions run; the peer's next message
         // has then often arrived (net/answer_predictor.hpp).
-        auto executor = s_.socket.get_executor();
-        co_await asio::post(executor, asio::use_awaitable);
+        co_await asio::post(asio::use_awaitable);
         data = read_now(ec);
         answers_.record(!data.empty() || ec);
       }
@@ -239,8 +244,10 @@ class StreamSession {
         ec = read_ec;
         if (!ec) data = received(net::claim_landed(landed_, n), landed_.size());
       }
-      if (ec == asio::error::eof) co_return finish_after_eof();
-      if (ec) co_return (void) fail(ec);
+      if (ec) {
+        if (ec == asio::error::eof) co_return finish_after_eof();
+        co_return (void) fail(ec);
+      }
       if (upper) upper_ascii(data);
       std::string_view out(data.data(), data.size());
       std::size_t n = write_now(out, ec);
