@@ -10,8 +10,12 @@ Engine::Engine(unsigned threads) {
   if (threads == 0) threads = default_loop_count(usable_cores(), LoopWork::sockets);
   contexts_.reserve(threads);
   for (unsigned i = 0; i < threads; ++i) {
-    // Concurrency hint 1: each context is run by one thread, so Asio can skip
-    // its internal locking.
+    // Concurrency hint 1: each context is run by one thread, so Asio posts a
+    // handler from inside the loop to a thread-private queue without waking
+    // anyone. It does not remove the locking (callgrind still shows a mutex
+    // per handler): BOOST_ASIO_CONCURRENCY_HINT_UNSAFE would, but the
+    // listener hands sockets to other loops and stop() comes from another
+    // thread, which need it.
     contexts_.push_back(std::make_unique<boost::asio::io_context>(1));
     guards_.push_back(boost::asio::make_work_guard(*contexts_.back()));
   }
