@@ -6,15 +6,17 @@
 // hint, after the reactor's dispatch). If it first lets the loop's other
 // ready sessions run (one post), a busy loop comes back to it after its peer
 // has usually answered, and one plain recv finds the message: at 64 B x
-// 1,000 connections 75% of such reads found data, +3% round trips/s and -4%
-// CPU per round trip (docs/benchmarks.md, session 10). Asio's own echo does
-// this implicitly (its write completion is posted). On a quiet loop the post
-// returns at once, the recv gets EAGAIN, and the session pays a system call
-// for nothing (-9% at one connection): so each session keeps a 2-bit
+// 1,000 connections 94% of such reads find data; +3% round trips/s there,
+// +9% and +13% for 4 KiB blocks at 1,000 and 100 connections (paired A/B,
+// docs/benchmarks.md, session 10). Asio's own echo does this implicitly
+// (its write completion is posted). On a quiet loop the post returns at
+// once, the recv gets EAGAIN, and the session pays a system call for nothing
+// (-9% at one connection): so each session keeps a 2-bit
 // saturating counter of whether its yielded reads found data, tries only
 // while they did, and otherwise probes one wait in 8 to notice when the loop
-// gets busy. Blocks of 4 KiB and up are not worth it: at 16 KiB x 1,000 the
-// extra trip through the queue cost 16% (docs/engineering-notes.md).
+// gets busy. The echo server does not yield after reads of more than 4 KiB:
+// at 16 KiB x 1,000 the extra trip through the queue cost 16%
+// (docs/engineering-notes.md).
 #pragma once
 
 #include <cstdint>
