@@ -21,6 +21,7 @@
 #                with one loop per usable core (sockit-pc, its default before
 #                session 7), and sockit --threads 1 (sockit-1t) when its default is
 #                not one loop already (more than 2 usable cores)
+#   CONNS="1 10 100 1000"   connection counts N of the matrix (CONNS=1000 for one)
 #   IDLE_CONNS=10000   connections for the idle-memory test (0 skips it)
 #   SERVERS="sockit c asio node python"   to run a subset (plus the EXTRA ones)
 #   LOADGEN_THREADS=1  threads of the load generator
@@ -56,6 +57,10 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 NODE=${NODE:-$(command -v node || echo /usr/bin/node)}
 
 die() { echo "bench/echo: $*" >&2; exit 1; }
+for n in $CONNS; do
+  [[ $n =~ ^[1-9][0-9]*$ ]] || die "CONNS: '$n' is not a number of connections (e.g. CONNS=\"10 1000\")"
+done
+[ -n "${CONNS// /}" ] || die "CONNS is empty (e.g. CONNS=\"10 1000\")"
 log() { echo "bench/echo: $*" >&2; }
 
 # ---- build the baselines (only when a source is newer than its binary) ----

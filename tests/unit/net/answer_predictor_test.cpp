@@ -40,7 +40,7 @@ TEST(AnswerPredictor, QuietPeerGetsOneProbeInEight) {
       ++yields;
       predictor.record(false);
     }
-  // Two tries before it learns, then every eighth wait.
+  // One try before it learns, then every eighth wait.
   EXPECT_GE(yields, 100);
   EXPECT_LE(yields, 103);
 }
